@@ -1,0 +1,92 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using ActorSync.Core.Crypto;
+using ActorSync.Core.Encoding;
+using ActorSync.Core.Operations;
+using NSec.Cryptography;
+
+namespace ActorSync.Core.Deltas;
+
+/// <summary>Why a delta could not be opened. Never carries plaintext or key material.</summary>
+public enum OpenFailure
+{
+    None,
+    BadSignature,
+    NoKeyForEpoch,
+    DecryptionFailed,
+    MalformedPayload,
+    KindMismatch,
+}
+
+/// <summary>
+/// Seals an operation into a signed, encrypted delta and opens one again. Nonce: the author's
+/// sequence number (8 bytes) and 4 random bytes under the author device's own subkey; a sequence
+/// number is never reused by its device (a reuse is rejected everywhere as a replay), and the
+/// random part still separates two deltas even if a restored device ever repeated one.
+/// </summary>
+public static class DeltaCrypto
+{
+    public static SealedDelta Seal(DeltaHeader header, DeltaOp op, EpochKeyring keyring, SigningKeyPair deviceKey)
+    {
+        if (op.Kind != header.Kind) throw new ArgumentException("header kind does not match the operation", nameof(op));
+        var cipher = keyring.CipherFor(header.Epoch, header.Device)
+                     ?? throw new InvalidOperationException("no key for the header's epoch");
+        var plaintext = OpCodec.Encode(op);
+        if (plaintext.Length > DeltaCodec.MaxPayloadSize) throw new ArgumentException("operation too large for one delta", nameof(op));
+
+        var w = new WireWriter(plaintext.Length + 256);
+        DeltaCodec.WriteHeader(w, header);
+        var headerEnd = w.Length;
+        Span<byte> nonce = stackalloc byte[DeltaCodec.NonceSize];
+        BinaryPrimitives.WriteUInt64BigEndian(nonce, header.Seq);
+        RandomNumberGenerator.Fill(nonce[8..]);
+        w.Raw(nonce);
+        var ctLength = plaintext.Length + DeltaCodec.TagSize;
+        w.VarUInt((ulong)ctLength);
+        var ctStart = w.Length;
+        w.Raw(new byte[ctLength]);
+        w.Raw(new byte[Signing.SignatureSize]);
+        var bytes = w.ToArray();
+
+        var ct = bytes.AsSpan(ctStart, plaintext.Length);
+        var tag = bytes.AsSpan(ctStart + plaintext.Length, DeltaCodec.TagSize);
+        cipher.Encrypt(nonce, plaintext, ct, tag, bytes.AsSpan(0, headerEnd));
+        CryptographicOperations.ZeroMemory(plaintext);
+        deviceKey.Sign(bytes.AsSpan(0, bytes.Length - Signing.SignatureSize), bytes.AsSpan(bytes.Length - Signing.SignatureSize));
+        return new SealedDelta(header, bytes, headerEnd, ctStart, ctLength);
+    }
+
+    public static bool VerifySignature(SealedDelta delta, PublicKey deviceKey) =>
+        Signing.Verify(deviceKey, delta.SignedPart, delta.Signature);
+
+    /// <summary>Decrypts and decodes the payload of a delta whose signature was already checked.</summary>
+    public static OpenFailure TryDecrypt(SealedDelta delta, EpochKeyring keyring, out DeltaOp? op)
+    {
+        op = null;
+        var cipher = keyring.CipherFor(delta.Header.Epoch, delta.Header.Device);
+        if (cipher is null) return OpenFailure.NoKeyForEpoch;
+        var ctLength = delta.CiphertextLength - DeltaCodec.TagSize;
+        var plaintext = new byte[ctLength];
+        try
+        {
+            cipher.Decrypt(delta.Nonce, delta.Ciphertext[..ctLength], delta.Ciphertext[ctLength..], plaintext, delta.AssociatedData);
+        }
+        catch (AuthenticationTagMismatchException)
+        {
+            return OpenFailure.DecryptionFailed;
+        }
+        try
+        {
+            op = OpCodec.Decode(plaintext);
+        }
+        catch (WireFormatException)
+        {
+            return OpenFailure.MalformedPayload;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(plaintext);
+        }
+        return op.Kind == delta.Header.Kind ? OpenFailure.None : OpenFailure.KindMismatch;
+    }
+}
