@@ -16,7 +16,7 @@ public static class DeltaCodec
     public const byte FormatVersion = 1;
     public const int NonceSize = 12;
     public const int TagSize = 16;
-    public const int MaxDependencies = 64;
+    public const int MaxDependencies = 256;
     public const int MaxPayloadSize = 4 * 1024 * 1024;
     public const int MaxDeltaSize = MaxPayloadSize + 4096;
 

@@ -1,0 +1,31 @@
+using ActorSync.Core.Causality;
+
+namespace ActorSync.Core.Replication;
+
+/// <summary>What became of a received delta.</summary>
+public enum ReceiveStatus
+{
+    /// <summary>Valid and applied (exactly once).</summary>
+    Applied,
+    /// <summary>Already applied, rejected or waiting: ignored (delivery is at least once).</summary>
+    Duplicate,
+    /// <summary>Waiting for its dependencies.</summary>
+    Buffered,
+    /// <summary>Valid so far but sealed under an epoch whose key this replica does not hold yet.</summary>
+    Parked,
+    /// <summary>Signed by a known device but breaks a rule; every replica rejects it the same way, for good.</summary>
+    Rejected,
+    /// <summary>Cannot be attributed (unknown author, bad signature, replayed id) or no room: dropped without a trace in the state.</summary>
+    Dropped,
+}
+
+/// <summary>One delta's fate; <see cref="Reason"/> is safe to log (ids and rule names, never content).</summary>
+public sealed record ReceiveOutcome(DeltaId Id, ReceiveStatus Status, string? Reason = null);
+
+/// <summary>The result of authoring a command: the sealed deltas to send, or why the command was refused.</summary>
+public sealed record AuthorResult(IReadOnlyList<Deltas.SealedDelta> Deltas, string? Rejection)
+{
+    public bool Ok => Rejection is null;
+    public Deltas.SealedDelta Last => Deltas[^1];
+    public static AuthorResult Refused(string reason) => new([], reason);
+}

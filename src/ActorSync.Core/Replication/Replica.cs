@@ -1,0 +1,91 @@
+using ActorSync.Core.Causality;
+using ActorSync.Core.Crypto;
+using ActorSync.Core.Deltas;
+using ActorSync.Core.Identity;
+using ActorSync.Core.Operations;
+using ActorSync.Core.Permissions;
+using ActorSync.Core.Workspace;
+
+namespace ActorSync.Core.Replication;
+
+/// <summary>
+/// One device's replica of one workspace: authors sealed deltas from commands, and takes in
+/// deltas from anywhere (verify, buffer until causally ready, check against the causal past,
+/// apply exactly once). Single-threaded and free of I/O; the workspace actor owns one and
+/// persists what it emits.
+/// </summary>
+public sealed partial class Replica : IDisposable
+{
+    public const int DefaultBufferCapacity = 100_000;
+    private readonly AccountIdentity _account;
+    private readonly DeviceIdentity _device;
+    private readonly HybridLogicalClock _clock = new();
+    private readonly CausalBuffer<SealedDelta> _buffer;
+    private readonly Dictionary<DeltaId, SealedDelta> _log = [];
+    private readonly List<DeltaId> _order = [];
+    private readonly Dictionary<DeltaId, string> _rejected = [];
+    private readonly Dictionary<DeltaId, SealedDelta> _parked = [];
+    private readonly SortedSet<DeltaId> _heads = [];
+    private ulong _nextSeq;
+
+    public Replica(WorkspaceId workspace, AccountIdentity account, DeviceIdentity device, EpochKeyring keyring,
+        int bufferCapacity = DefaultBufferCapacity)
+    {
+        _account = account;
+        _device = device;
+        Keyring = keyring;
+        State = new WorkspaceState(workspace);
+        _buffer = new CausalBuffer<SealedDelta>(bufferCapacity);
+        _nextSeq = 1;
+    }
+
+    public WorkspaceId Id => State.Id;
+    public WorkspaceState State { get; }
+    public EpochKeyring Keyring { get; }
+    public AccountId Account => _account.Id;
+    public DeviceId Device => _device.Id;
+    public string Name => _account.Name;
+
+    /// <summary>Every applied delta, in the order this replica applied it (a causal order).</summary>
+    public IEnumerable<SealedDelta> Log => _order.Select(id => _log[id]);
+    public int BufferedCount => _buffer.Count;
+    public int ParkedCount => _parked.Count;
+    public IReadOnlyDictionary<DeltaId, string> Rejected => _rejected;
+    public IEnumerable<DeltaId> Wanted => _buffer.Wanted;
+    public IReadOnlyCollection<DeltaId> Heads => _heads;
+
+    /// <summary>Applied plus finally rejected: what other members need not send again.</summary>
+    public VersionVector Seen => _rejected.Keys.Aggregate(State.Applied, (vv, id) => vv.With(id));
+
+    public bool IsMember => State.Current.IsMember(_account.Id);
+
+    /// <summary>Deltas this replica holds that a member with <paramref name="theirs"/> lacks, in causal order (anti-entropy).</summary>
+    public IEnumerable<SealedDelta> MissingFrom(VersionVector theirs) =>
+        _order.Where(id => !theirs.Contains(id)).Select(id => _log[id]);
+
+    public SealedDelta? Find(DeltaId id) => _log.GetValueOrDefault(id);
+
+    /// <summary>Starts a new workspace with this device as its first manager.</summary>
+    public static Replica Create(string name, AccountIdentity account, DeviceIdentity device, ContactCard card, long nowMillis,
+        out SealedDelta genesis)
+    {
+        var workspace = WorkspaceId.New();
+        var replica = new Replica(workspace, account, device, new EpochKeyring(workspace));
+        var first = new DeltaId(device.Id, 1);
+        replica.Keyring.Add(EpochId.OpenedBy(first), EpochKeyring.NewKey());
+        var result = replica.Author(ToolId.Workspace, new CreateWorkspace(name, card), nowMillis);
+        if (!result.Ok) throw new InvalidOperationException("could not create the workspace: " + result.Rejection);
+        genesis = result.Last;
+        return replica;
+    }
+
+    /// <summary>A replica for an accepted invitation: empty until the workspace's deltas arrive.</summary>
+    public static Replica Join(Invitation invitation, AccountIdentity account, DeviceIdentity device)
+    {
+        var replica = new Replica(invitation.Workspace, account, device, new EpochKeyring(invitation.Workspace));
+        replica.Keyring.Import(KeyWrap.Unwrap(invitation.WrappedKeyring, account.Agreement, Invitation.KeyContext(invitation.Workspace)));
+        return replica;
+    }
+
+    public void Dispose() => Keyring.Dispose();
+}
