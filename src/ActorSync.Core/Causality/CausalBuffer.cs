@@ -16,6 +16,13 @@ public sealed class CausalBuffer<T>
     public int Count => _pending.Count;
     public bool Contains(DeltaId id) => _pending.ContainsKey(id);
 
+    public bool TryGet(DeltaId id, out T item)
+    {
+        var found = _pending.TryGetValue(id, out var entry);
+        item = entry.Item;
+        return found;
+    }
+
     /// <summary>The dependencies some buffered delta waits for: what to ask other members for.</summary>
     public IEnumerable<DeltaId> Wanted => _waiters.Keys;
 

@@ -31,10 +31,24 @@ public sealed class EpochKeyring : IDisposable
         _keys.TryAdd(epoch, (byte[])key.Clone());
     }
 
+    /// <summary>
+    /// Key rotations (and uninvites, which rotate) carry nothing but keys already wrapped for each
+    /// recipient, and a member that missed an epoch must still be able to read the rotation that
+    /// hands it that epoch's key. So they are sealed under a subkey of the workspace id instead of
+    /// an epoch key: authenticated and signed like any delta, confidential only through the wrapping.
+    /// </summary>
+    internal static readonly EpochId MembershipEpoch = new(0, 0);
+
     internal AesGcm? CipherFor(EpochId epoch, DeviceId device)
     {
         if (_ciphers.TryGetValue((epoch, device), out var cipher)) return cipher;
-        if (!_keys.TryGetValue(epoch, out var key)) return null;
+        byte[]? key;
+        if (epoch == MembershipEpoch)
+        {
+            key = new byte[KeySize];
+            _workspace.WriteTo(key);
+        }
+        else if (!_keys.TryGetValue(epoch, out key)) return null;
         Span<byte> subkey = stackalloc byte[KeySize];
         Span<byte> salt = stackalloc byte[WorkspaceId.Size];
         _workspace.WriteTo(salt);

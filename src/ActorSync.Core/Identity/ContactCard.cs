@@ -17,6 +17,7 @@ public sealed class ContactCard
     public const int MaxRelays = 8;
     public const int MaxRelayBytes = 256;
     public const int MaxEncodedSize = 4096;
+    public const int TlsPinSize = 32;
 
     private ContactCard(string name, byte[] signingKey, byte[] agreementKey, IReadOnlyList<CardDevice> devices,
         IReadOnlyList<string> relays, long issuedAtMillis, byte[] encoded)
@@ -44,17 +45,25 @@ public sealed class ContactCard
 
     public CardDevice? FindDevice(DeviceId id) => Devices.FirstOrDefault(d => d.Id == id);
 
-    public static ContactCard Create(AccountIdentity account, IEnumerable<byte[]> devicePublicKeys, IEnumerable<string> relays, long issuedAtMillis)
+    public static ContactCard Create(AccountIdentity account, IEnumerable<byte[]> devicePublicKeys, IEnumerable<string> relays, long issuedAtMillis) =>
+        Create(account, devicePublicKeys.Select(k => new CardDevice(DeviceId.FromSigningKey(k), k, null)), relays, issuedAtMillis);
+
+    /// <summary>A card whose devices may name the SHA-256 of their TLS certificate's public key, which is what peers pin on direct links.</summary>
+    public static ContactCard Create(AccountIdentity account, IEnumerable<CardDevice> devices, IEnumerable<string> relays, long issuedAtMillis)
     {
         var w = new WireWriter(512);
         w.Byte(FormatVersion);
         w.String(account.Name);
         w.Raw(account.Signing.PublicKeyBytes);
         w.Raw(account.Agreement.PublicKeyBytes);
-        var deviceList = devicePublicKeys.ToList();
+        var deviceList = devices.ToList();
         var relayList = relays.ToList();
         w.VarUInt((ulong)deviceList.Count);
-        foreach (var d in deviceList) w.Raw(d);
+        foreach (var d in deviceList)
+        {
+            w.Raw(d.PublicKey);
+            w.Bytes(d.TlsPin ?? []);
+        }
         w.VarUInt((ulong)relayList.Count);
         foreach (var r in relayList) w.String(r);
         w.VarInt(issuedAtMillis);
@@ -80,7 +89,9 @@ public sealed class ContactCard
         {
             var key = r.Raw(Signing.PublicKeySize, "contact card device key").ToArray();
             if (Signing.TryImportPublicKey(key) is null) throw new WireFormatException("contact card: bad device key");
-            var device = new CardDevice(DeviceId.FromSigningKey(key), key);
+            var pin = r.Bytes(TlsPinSize, "contact card TLS pin").ToArray();
+            if (pin.Length is not (0 or TlsPinSize)) throw new WireFormatException("contact card: a TLS pin is 32 bytes");
+            var device = new CardDevice(DeviceId.FromSigningKey(key), key, pin.Length == 0 ? null : pin);
             if (devices.Any(d => d.Id == device.Id)) throw new WireFormatException("contact card: duplicate device");
             devices.Add(device);
         }
@@ -112,5 +123,9 @@ public sealed class ContactCard
     }
 }
 
-/// <summary>One device listed on a contact card.</summary>
-public sealed record CardDevice(DeviceId Id, byte[] PublicKey);
+/// <summary>
+/// One device listed on a contact card: its Ed25519 key (its identity) and, for devices that accept
+/// direct links, the SHA-256 of its TLS certificate's public key (SPKI), signed into the card by the
+/// account so a link can be pinned to the device and never to an address.
+/// </summary>
+public sealed record CardDevice(DeviceId Id, byte[] PublicKey, byte[]? TlsPin = null);

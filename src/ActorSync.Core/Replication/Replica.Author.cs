@@ -74,7 +74,8 @@ public sealed partial class Replica
         var header = new DeltaHeader(Id, epoch, Account, Device, id.Seq, deps, _clock.Now(nowMillis), tool, op.Kind);
         var past = State.PastOf(header) ?? throw new InvalidOperationException("a head is not applied");
         if (State.Check(header, past, op) is { } reason) return AuthorResult.Refused(reason);
-        if (!Keyring.Has(epoch)) return AuthorResult.Refused("this device does not hold the current epoch key");
+        if (!Keyring.Has(epoch) && !DeltaCrypto.SealedWithoutEpochKey(op.Kind))
+            return AuthorResult.Refused("this device does not hold the current epoch key");
 
         var sealedDelta = DeltaCrypto.Seal(header, op, Keyring, _device.Signing);
         if (_pendingEpochKey is not null) Keyring.Add(EpochId.OpenedBy(id), _pendingEpochKey);

@@ -2,17 +2,26 @@ using ActorSync.Core.Causality;
 using ActorSync.Core.Crypto;
 using ActorSync.Core.Deltas;
 using ActorSync.Core.Encoding;
+using ActorSync.Core.Identity;
 using ActorSync.Core.Operations;
+using ActorSync.Core.Workspace;
+using NSec.Cryptography;
 
 namespace ActorSync.Core.Replication;
 
 public sealed partial class Replica
 {
+    /// <summary>How many different deltas claiming one id may wait in the buffer; the genuine one must not be crowded out by a forgery.</summary>
+    public const int MaxCandidatesPerId = 4;
+
+    private readonly Dictionary<DeviceId, PublicKey> _deviceKeys = [];
+
     /// <summary>
     /// Takes in one delta from anyone. Returns its outcome first, then the outcomes of buffered or
     /// parked deltas it made ready. A delta that cannot be attributed to a known device is dropped
-    /// without trace (so a forgery cannot burn a real delta's id); one that is attributed but breaks
-    /// a rule is rejected for good, identically on every replica.
+    /// without trace, and a delta that waits for its dependencies before its author is known waits
+    /// beside any other candidates for its id, so a forgery cannot burn a real delta's id. A delta
+    /// that is attributed but breaks a rule is rejected for good, identically on every replica.
     /// </summary>
     public List<ReceiveOutcome> Receive(SealedDelta delta)
     {
@@ -25,32 +34,30 @@ public sealed partial class Replica
                 ? Single(outcomes, h.Id, ReceiveStatus.Duplicate)
                 : Single(outcomes, h.Id, ReceiveStatus.Dropped, "replay: a different delta under an id already applied");
         }
-        if (_rejected.ContainsKey(h.Id) || _buffer.Contains(h.Id) || _parked.ContainsKey(h.Id))
-            return Single(outcomes, h.Id, ReceiveStatus.Duplicate);
+        if (_rejected.ContainsKey(h.Id) || _parked.ContainsKey(h.Id)) return Single(outcomes, h.Id, ReceiveStatus.Duplicate);
+        // Where the device is already known, check the signature before the delta may occupy anything.
+        if (KnownKey(h) is { } earlyKey && !DeltaCrypto.VerifySignature(delta, earlyKey))
+            return Single(outcomes, h.Id, ReceiveStatus.Dropped, "bad signature");
+        if (_buffer.TryGet(h.Id, out var candidates))
+        {
+            if (candidates.Any(c => c.Bytes.AsSpan().SequenceEqual(delta.Bytes))) return Single(outcomes, h.Id, ReceiveStatus.Duplicate);
+            if (candidates.Count >= MaxCandidatesPerId) return Single(outcomes, h.Id, ReceiveStatus.Dropped, "too many candidates for one id");
+            candidates.Add(delta);
+            return Single(outcomes, h.Id, ReceiveStatus.Buffered);
+        }
 
-        var work = new Queue<SealedDelta>();
+        var work = new Queue<List<SealedDelta>>();
         var missing = new List<DeltaId>();
         foreach (var dep in h.AllDependencies)
-        {
-            if (_rejected.ContainsKey(dep))
-            {
-                // Only an attributable delta may be rejected for good; an unverifiable one is just dropped.
-                var verdict = Attribute(delta, out var attributionProblem);
-                if (!verdict) return Single(outcomes, h.Id, ReceiveStatus.Dropped, attributionProblem);
-                RejectForGood(h.Id, "depends on a rejected delta", outcomes, work);
-                Drain(work, outcomes);
-                return outcomes;
-            }
-            if (!State.IsApplied(dep)) missing.Add(dep);
-        }
+            if (!State.IsApplied(dep) && !_rejected.ContainsKey(dep)) missing.Add(dep);
         if (missing.Count > 0)
         {
-            return _buffer.Add(h.Id, delta, missing)
+            return _buffer.Add(h.Id, [delta], missing)
                 ? Single(outcomes, h.Id, ReceiveStatus.Buffered)
                 : Single(outcomes, h.Id, ReceiveStatus.Dropped, "causal buffer full");
         }
-        Process(delta, outcomes, work);
-        Drain(work, outcomes);
+        work.Enqueue([delta]);
+        while (work.TryDequeue(out var next)) ProcessCandidates(next, outcomes, work);
         return outcomes;
     }
 
@@ -60,101 +67,92 @@ public sealed partial class Replica
         return outcomes;
     }
 
-    private void Drain(Queue<SealedDelta> work, List<ReceiveOutcome> outcomes)
+    /// <summary>The public key of the header's device if any card this replica knows lists it (a device id is its key's fingerprint, so any listing will do).</summary>
+    private PublicKey? KnownKey(DeltaHeader h)
     {
-        while (work.TryDequeue(out var next)) Process(next, outcomes, work);
+        if (_deviceKeys.TryGetValue(h.Device, out var key)) return key;
+        var device = State.Current.CardOf(h.Author)?.FindDevice(h.Device);
+        if (device is null || Signing.TryImportPublicKey(device.PublicKey) is not { } imported) return null;
+        _deviceKeys[h.Device] = imported;
+        return imported;
     }
 
-    /// <summary>Checks that a known device of a known account signed the delta, using the membership in its causal past.</summary>
-    private bool Attribute(SealedDelta delta, out string problem)
+    /// <summary>Tries the candidates for one id in arrival order; the first that can be attributed decides the id's fate.</summary>
+    private void ProcessCandidates(List<SealedDelta> candidates, List<ReceiveOutcome> outcomes, Queue<List<SealedDelta>> work)
     {
-        problem = "";
-        var h = delta.Header;
-        // Past unknown (a dependency was rejected): any card this replica knows may attribute it.
-        var past = State.PastOf(h);
-        var card = (past is null ? State.Current : State.Admin.At(past)).CardOf(h.Author);
-        if (card is null)
-        {
-            problem = "unknown author";
-            return false;
-        }
-        var device = card.FindDevice(h.Device);
-        if (device is null || Signing.TryImportPublicKey(device.PublicKey) is not { } key)
-        {
-            problem = "unknown device of the author";
-            return false;
-        }
-        if (!DeltaCrypto.VerifySignature(delta, key))
-        {
-            problem = "bad signature";
-            return false;
-        }
-        return true;
+        foreach (var candidate in candidates)
+            if (Process(candidate, outcomes, work)) return;
     }
 
-    private void Process(SealedDelta delta, List<ReceiveOutcome> outcomes, Queue<SealedDelta> work)
+    /// <summary>False when the delta could not be attributed to a known device (dropped, id still free).</summary>
+    private bool Process(SealedDelta delta, List<ReceiveOutcome> outcomes, Queue<List<SealedDelta>> work)
     {
         var h = delta.Header;
-        if (h.AllDependencies.Any(_rejected.ContainsKey))
-        {
-            if (Attribute(delta, out var why)) RejectForGood(h.Id, "depends on a rejected delta", outcomes, work);
-            else outcomes.Add(new ReceiveOutcome(h.Id, ReceiveStatus.Dropped, why));
-            return;
-        }
-        var past = State.PastOf(h)!;
-        DeltaOp? op;
-        if (h.Kind == OpKind.CreateWorkspace)
+        var rejectedDependency = h.AllDependencies.Any(_rejected.ContainsKey);
+        var past = rejectedDependency ? null : State.PastOf(h)!;
+        // With a rejected dependency the past is undefined: any card this replica knows may attribute the delta.
+        var admin = past is null ? State.Current : State.Admin.At(past);
+        DeltaOp? op = null;
+        if (h.Kind == OpKind.CreateWorkspace && !rejectedDependency)
         {
             // The genesis carries the creator's card inside its payload: decrypt first, then verify with it.
             if (DeltaCrypto.TryDecrypt(delta, Keyring, out op) is not OpenFailure.None || op is not CreateWorkspace create
                 || create.Creator.FindDevice(h.Device) is not { } device
                 || Signing.TryImportPublicKey(device.PublicKey) is not { } key || !DeltaCrypto.VerifySignature(delta, key))
-            {
-                outcomes.Add(new ReceiveOutcome(h.Id, ReceiveStatus.Dropped, "unverifiable workspace creation"));
-                return;
-            }
+                return Dropped(outcomes, h.Id, "unverifiable workspace creation");
         }
         else
         {
-            if (!Attribute(delta, out var problem))
+            if (admin.CardOf(h.Author)?.FindDevice(h.Device) is null) return Dropped(outcomes, h.Id, "unknown author or device");
+            if (KnownKey(h) is not { } key || !DeltaCrypto.VerifySignature(delta, key)) return Dropped(outcomes, h.Id, "bad signature");
+            if (past is null)
             {
-                outcomes.Add(new ReceiveOutcome(h.Id, ReceiveStatus.Dropped, problem));
-                return;
+                RejectForGood(h.Id, "depends on a rejected delta", outcomes, work);
+                return true;
             }
-            foreach (var dep in h.AllDependencies)
+            if (h.AllDependencies.Any(dep => State.TimeOf(dep) >= h.Time))
             {
-                if (State.TimeOf(dep) >= h.Time)
-                {
-                    RejectForGood(h.Id, "its time is not after its dependencies'", outcomes, work);
-                    return;
-                }
+                RejectForGood(h.Id, "its time is not after its dependencies'", outcomes, work);
+                return true;
             }
-            var adminEpoch = State.Admin.At(past).Epoch;
-            if (h.Epoch != adminEpoch)
+            if (h.Epoch != admin.Epoch)
             {
                 RejectForGood(h.Id, "stale key epoch", outcomes, work);
-                return;
+                return true;
             }
             var failure = DeltaCrypto.TryDecrypt(delta, Keyring, out op);
             if (failure == OpenFailure.NoKeyForEpoch)
             {
                 _parked[h.Id] = delta;
                 outcomes.Add(new ReceiveOutcome(h.Id, ReceiveStatus.Parked, "no key for its epoch yet"));
-                return;
+                return true;
             }
             if (failure != OpenFailure.None)
             {
                 RejectForGood(h.Id, "payload " + failure, outcomes, work);
-                return;
+                return true;
             }
         }
+        Accept(delta, past!, admin, op!, outcomes, work);
+        return true;
+    }
 
-        if (State.Check(h, past, op!) is { } reason)
+    private static bool Dropped(List<ReceiveOutcome> outcomes, DeltaId id, string reason)
+    {
+        outcomes.Add(new ReceiveOutcome(id, ReceiveStatus.Dropped, reason));
+        return false;
+    }
+
+    private void Accept(SealedDelta delta, VersionVector past, AdminState admin, DeltaOp op, List<ReceiveOutcome> outcomes,
+        Queue<List<SealedDelta>> work)
+    {
+        var h = delta.Header;
+        if (State.Check(h, past, admin, op) is { } reason)
         {
             RejectForGood(h.Id, reason, outcomes, work);
             return;
         }
-        State.Apply(h, past, op!);
+        State.Apply(h, past, admin, op);
         _log[h.Id] = delta;
         _order.Add(h.Id);
         _clock.Observe(h.Time);
@@ -167,7 +165,7 @@ public sealed partial class Replica
         foreach (var (_, ready) in _buffer.Release(h.Id)) work.Enqueue(ready);
     }
 
-    private void TakeWrappedKeys(IReadOnlyList<WrappedKeyring> keys, Queue<SealedDelta> work)
+    private void TakeWrappedKeys(IReadOnlyList<WrappedKeyring> keys, Queue<List<SealedDelta>> work)
     {
         var mine = keys.FirstOrDefault(k => k.Recipient == Account);
         if (mine is null) return;
@@ -181,11 +179,14 @@ public sealed partial class Replica
         }
         // New keys may open deltas that were waiting for them.
         var retry = _parked.Values.Where(d => Keyring.Has(d.Header.Epoch)).ToList();
-        foreach (var d in retry) _parked.Remove(d.Id);
-        foreach (var d in retry) work.Enqueue(d);
+        foreach (var d in retry)
+        {
+            _parked.Remove(d.Id);
+            work.Enqueue([d]);
+        }
     }
 
-    private void RejectForGood(DeltaId id, string reason, List<ReceiveOutcome> outcomes, Queue<SealedDelta> work)
+    private void RejectForGood(DeltaId id, string reason, List<ReceiveOutcome> outcomes, Queue<List<SealedDelta>> work)
     {
         _rejected[id] = reason;
         outcomes.Add(new ReceiveOutcome(id, ReceiveStatus.Rejected, reason));

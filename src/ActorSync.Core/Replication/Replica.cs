@@ -20,7 +20,7 @@ public sealed partial class Replica : IDisposable
     private readonly AccountIdentity _account;
     private readonly DeviceIdentity _device;
     private readonly HybridLogicalClock _clock = new();
-    private readonly CausalBuffer<SealedDelta> _buffer;
+    private readonly CausalBuffer<List<SealedDelta>> _buffer;
     private readonly Dictionary<DeltaId, SealedDelta> _log = [];
     private readonly List<DeltaId> _order = [];
     private readonly Dictionary<DeltaId, string> _rejected = [];
@@ -35,7 +35,7 @@ public sealed partial class Replica : IDisposable
         _device = device;
         Keyring = keyring;
         State = new WorkspaceState(workspace);
-        _buffer = new CausalBuffer<SealedDelta>(bufferCapacity);
+        _buffer = new CausalBuffer<List<SealedDelta>>(bufferCapacity);
         _nextSeq = 1;
     }
 

@@ -80,7 +80,9 @@ public sealed record AdminState(
         {
             Members = Members.SetItem(i.Card.AccountId, new Member(i.Card, i.Role)),
             FormerMembers = FormerMembers.Remove(i.Card.AccountId),
-            EpochRecipients = EpochRecipients.Add(i.Card.AccountId),
+            // The invitation carries the keys up to the epoch the invite was sealed in; if a
+            // concurrent rotation sorts first, the invitee lacks the current key and a rekey is due.
+            EpochRecipients = e.Meta.Epoch == Epoch ? EpochRecipients.Add(i.Card.AccountId) : EpochRecipients,
         },
         RemoveMember rm => this with
         {

@@ -13,9 +13,8 @@ namespace ActorSync.Core.Workspace;
 /// </summary>
 internal static class DeltaRules
 {
-    public static string? Check(WorkspaceState state, DeltaHeader h, VersionVector past, DeltaOp op)
+    public static string? Check(WorkspaceState state, DeltaHeader h, VersionVector past, AdminState admin, DeltaOp op)
     {
-        var admin = state.Admin.At(past);
         if (op is CreateWorkspace create)
         {
             if (admin.Created) return "the workspace already exists in this delta's past";

@@ -12,7 +12,15 @@ internal static class StateHasher
 {
     public static string Hash(WorkspaceState state)
     {
-        var w = new WireWriter(4096);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var w = new WireWriter(64 * 1024);
+        // Hash in slices so a large workspace never builds its whole encoding in one buffer.
+        void Flush(bool force = false)
+        {
+            if (!force && w.Length < 60 * 1024) return;
+            hash.AppendData(w.WrittenSpan);
+            w.Reset();
+        }
         var admin = state.Current;
         w.Bool(admin.Created);
         w.Bool(admin.Deleted);
@@ -20,7 +28,7 @@ internal static class StateHasher
         w.VarUInt((ulong)admin.Members.Count);
         foreach (var (id, m) in admin.Members)
         {
-            w.String(id.ToString());
+            WriteAccount(w, id);
             w.Byte((byte)m.Role);
             w.Bytes(m.Card.Encoded);
         }
@@ -44,8 +52,9 @@ internal static class StateHasher
             w.String(tool);
             foreach (var e in entries.All)
             {
+                Flush();
                 e.Id.Write(w);
-                w.String(e.Creator.ToString());
+                WriteAccount(w, e.Creator);
                 w.UInt64Fixed(e.Created.Packed);
                 w.Bool(e.Deleted);
                 foreach (var (k, v) in e.Values)
@@ -60,12 +69,21 @@ internal static class StateHasher
             w.String(tool);
             foreach (var view in files.View())
             {
+                Flush();
                 w.String(view.Name);
                 view.Version.Id.Write(w);
                 w.VarUInt((ulong)view.Version.Version);
                 w.Raw(view.Version.ContentHash);
             }
         }
-        return Convert.ToHexStringLower(SHA256.HashData(w.WrittenSpan));
+        Flush(force: true);
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    private static void WriteAccount(WireWriter w, Identity.AccountId id)
+    {
+        Span<byte> raw = stackalloc byte[Identity.Fingerprint.Size];
+        id.Value.WriteTo(raw);
+        w.Raw(raw);
     }
 }

@@ -47,12 +47,15 @@ public sealed class WorkspaceState
     public HlcTimestamp TimeOf(DeltaId id) => _times.GetValueOrDefault(id);
     private readonly Dictionary<DeltaId, HlcTimestamp> _times = [];
 
-    public string? Check(DeltaHeader h, VersionVector past, DeltaOp op) => DeltaRules.Check(this, h, past, op);
+    /// <summary>Null when the delta is valid; <paramref name="adminAtPast"/> must be <c>Admin.At(past)</c> (passed in so it is folded once per delta).</summary>
+    public string? Check(DeltaHeader h, VersionVector past, AdminState adminAtPast, DeltaOp op) => DeltaRules.Check(this, h, past, adminAtPast, op);
 
-    public void Apply(DeltaHeader h, VersionVector past, DeltaOp op)
+    public string? Check(DeltaHeader h, VersionVector past, DeltaOp op) => Check(h, past, Admin.At(past), op);
+
+    public void Apply(DeltaHeader h, VersionVector past, AdminState adminAtPast, DeltaOp op)
     {
-        var meta = new DeltaMeta(h.Id, h.Author, h.Time, h.Tool, past);
-        var admin = op.IsAdministrative ? null : Admin.At(past);
+        var meta = new DeltaMeta(h.Id, h.Author, h.Time, h.Tool, past, h.Epoch);
+        var admin = adminAtPast;
         switch (op)
         {
             case { IsAdministrative: true }:
@@ -64,7 +67,7 @@ public sealed class WorkspaceState
                 break;
             case PutFile or DeleteFile:
                 if (!_fileTools.TryGetValue(h.Tool.Value, out var files)) _fileTools[h.Tool.Value] = files = new FileTool();
-                files.Apply(meta, op, admin!.CardOf(h.Author)?.Name ?? h.Author.Short);
+                files.Apply(meta, op, admin.CardOf(h.Author)?.Name ?? h.Author.Short);
                 break;
             default:
                 throw new ArgumentException("unknown operation " + op.Kind, nameof(op));
