@@ -14,6 +14,7 @@ public sealed class EpochKeyring : IDisposable
     public const int KeySize = 32;
     private const int MaxEpochs = 4096;
     private readonly Dictionary<EpochId, byte[]> _keys = [];
+    private readonly Dictionary<EpochId, byte[]> _commitments = [];
     private readonly Dictionary<(EpochId, DeviceId), AesGcm> _ciphers = [];
     private readonly WorkspaceId _workspace;
 
@@ -25,30 +26,57 @@ public sealed class EpochKeyring : IDisposable
 
     public static byte[] NewKey() => RandomNumberGenerator.GetBytes(KeySize);
 
-    public void Add(EpochId epoch, byte[] key)
+    /// <summary>
+    /// Adds a key. Where the epoch's commitment is known, only the committed key is taken (and it
+    /// replaces any other); where it is not known yet, the first key is kept until the commitment
+    /// arrives and settles it (<see cref="RecordCommitment"/>).
+    /// </summary>
+    public bool Add(EpochId epoch, byte[] key)
     {
         if (key.Length != KeySize) throw new ArgumentException("epoch keys are 32 bytes", nameof(key));
-        _keys.TryAdd(epoch, (byte[])key.Clone());
+        if (_commitments.TryGetValue(epoch, out var commitment))
+        {
+            if (!Matches(epoch, key, commitment)) return false;
+            if (_keys.TryGetValue(epoch, out var held) && held.AsSpan().SequenceEqual(key)) return true;
+            Forget(epoch);
+        }
+        else if (_keys.ContainsKey(epoch))
+        {
+            return false;
+        }
+        _keys[epoch] = (byte[])key.Clone();
+        return true;
     }
 
-    /// <summary>
-    /// Key rotations (and uninvites, which rotate) carry nothing but keys already wrapped for each
-    /// recipient, and a member that missed an epoch must still be able to read the rotation that
-    /// hands it that epoch's key. So they are sealed under a subkey of the workspace id instead of
-    /// an epoch key: authenticated and signed like any delta, confidential only through the wrapping.
-    /// </summary>
-    internal static readonly EpochId MembershipEpoch = new(0, 0);
+    /// <summary>Notes the commitment published by the delta that opened an epoch; a held key that does not match it is dropped.</summary>
+    public void RecordCommitment(EpochId epoch, byte[] commitment)
+    {
+        if (!_commitments.TryAdd(epoch, (byte[])commitment.Clone())) return;
+        if (_keys.TryGetValue(epoch, out var key) && !Matches(epoch, key, commitment)) Forget(epoch);
+    }
+
+    public bool HasCommitment(EpochId epoch) => _commitments.ContainsKey(epoch);
+
+    /// <summary>A copy of one epoch's key, for committing to it when this device opens the epoch.</summary>
+    internal byte[]? KeyOf(EpochId epoch) => _keys.TryGetValue(epoch, out var key) ? (byte[])key.Clone() : null;
+
+    private bool Matches(EpochId epoch, byte[] key, byte[] commitment) =>
+        CryptographicOperations.FixedTimeEquals(KeyGrant.Commit(_workspace, epoch, key), commitment);
+
+    private void Forget(EpochId epoch)
+    {
+        if (_keys.Remove(epoch, out var old)) CryptographicOperations.ZeroMemory(old);
+        foreach (var device in _ciphers.Keys.Where(k => k.Item1 == epoch).ToList())
+        {
+            _ciphers[device].Dispose();
+            _ciphers.Remove(device);
+        }
+    }
 
     internal AesGcm? CipherFor(EpochId epoch, DeviceId device)
     {
         if (_ciphers.TryGetValue((epoch, device), out var cipher)) return cipher;
-        byte[]? key;
-        if (epoch == MembershipEpoch)
-        {
-            key = new byte[KeySize];
-            _workspace.WriteTo(key);
-        }
-        else if (!_keys.TryGetValue(epoch, out key)) return null;
+        if (!_keys.TryGetValue(epoch, out var key)) return null;
         Span<byte> subkey = stackalloc byte[KeySize];
         Span<byte> salt = stackalloc byte[WorkspaceId.Size];
         _workspace.WriteTo(salt);
@@ -75,16 +103,25 @@ public sealed class EpochKeyring : IDisposable
         return w.ToArray();
     }
 
-    public void Import(ReadOnlySpan<byte> exported)
+    /// <summary>
+    /// Imports an exported keyring, all or nothing. With <paramref name="committedOnly"/>, only keys
+    /// of epochs whose opening delta this replica has seen (and whose commitment they match) are
+    /// taken: a key grant can then never plant a key for an epoch that is not open yet.
+    /// </summary>
+    public int Import(ReadOnlySpan<byte> exported, bool committedOnly = false)
     {
         var r = new WireReader(exported);
         var count = r.Count(MaxEpochs, "keyring");
-        for (var i = 0; i < count; i++)
-        {
-            var epoch = EpochId.Read(ref r);
-            Add(epoch, r.Raw(KeySize, "epoch key").ToArray());
-        }
+        var parsed = new List<(EpochId, byte[])>(count);
+        for (var i = 0; i < count; i++) parsed.Add((EpochId.Read(ref r), r.Raw(KeySize, "epoch key").ToArray()));
         r.ExpectEnd("keyring");
+        var added = 0;
+        foreach (var (epoch, key) in parsed)
+        {
+            if (committedOnly && !_commitments.ContainsKey(epoch)) continue;
+            if (Add(epoch, key)) added++;
+        }
+        return added;
     }
 
     public void Dispose()

@@ -40,6 +40,8 @@ public static class DeltaCodec
         w.UInt64Fixed(h.Time.Packed);
         w.String(h.Tool.Value);
         w.Byte((byte)h.Kind);
+        if (DeltaHeader.OpensEpoch(h.Kind) != h.Keys is not null) throw new ArgumentException("key grants go with epoch-opening deltas only", nameof(h));
+        h.Keys?.Write(w);
     }
 
     /// <summary>Parses an envelope from untrusted bytes; throws only <see cref="WireFormatException"/>.</summary>
@@ -68,6 +70,7 @@ public static class DeltaCodec
         if (!ToolId.IsValid(toolText)) throw new WireFormatException("tool id: invalid characters");
         var kind = (OpKind)r.Byte("kind");
         if (!Enum.IsDefined(kind)) throw new WireFormatException($"delta: unknown kind {(byte)kind}");
+        var keys = DeltaHeader.OpensEpoch(kind) ? KeyGrant.Read(ref r) : null;
         var headerEnd = r.Position;
         r.Raw(NonceSize, "nonce");
         var ctLength = r.Count(MaxPayloadSize + TagSize, "ciphertext");
@@ -76,7 +79,7 @@ public static class DeltaCodec
         r.Raw(ctLength, "ciphertext");
         r.Raw(Signing.SignatureSize, "signature");
         r.ExpectEnd("delta");
-        var header = new DeltaHeader(workspace, epoch, author, device, seq, deps, time, new ToolId(toolText), kind);
+        var header = new DeltaHeader(workspace, epoch, author, device, seq, deps, time, new ToolId(toolText), kind, keys);
         return new SealedDelta(header, bytes, headerEnd, ctStart, ctLength);
     }
 }

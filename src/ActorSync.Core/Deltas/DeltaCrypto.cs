@@ -29,7 +29,7 @@ public static class DeltaCrypto
     public static SealedDelta Seal(DeltaHeader header, DeltaOp op, EpochKeyring keyring, SigningKeyPair deviceKey)
     {
         if (op.Kind != header.Kind) throw new ArgumentException("header kind does not match the operation", nameof(op));
-        var cipher = keyring.CipherFor(CipherEpoch(header), header.Device)
+        var cipher = keyring.CipherFor(header.Epoch, header.Device)
                      ?? throw new InvalidOperationException("no key for the header's epoch");
         var plaintext = OpCodec.Encode(op);
         if (plaintext.Length > DeltaCodec.MaxPayloadSize) throw new ArgumentException("operation too large for one delta", nameof(op));
@@ -56,11 +56,6 @@ public static class DeltaCrypto
         return new SealedDelta(header, bytes, headerEnd, ctStart, ctLength);
     }
 
-    /// <summary>Rotations hand out keys (wrapped per recipient) and must be readable by a member missing the current epoch; see <see cref="EpochKeyring.MembershipEpoch"/>.</summary>
-    public static bool SealedWithoutEpochKey(OpKind kind) => kind is OpKind.RotateKey or OpKind.RemoveMember;
-
-    private static EpochId CipherEpoch(DeltaHeader h) => SealedWithoutEpochKey(h.Kind) ? EpochKeyring.MembershipEpoch : h.Epoch;
-
     public static bool VerifySignature(SealedDelta delta, PublicKey deviceKey) =>
         Signing.Verify(deviceKey, delta.SignedPart, delta.Signature);
 
@@ -68,7 +63,7 @@ public static class DeltaCrypto
     public static OpenFailure TryDecrypt(SealedDelta delta, EpochKeyring keyring, out DeltaOp? op)
     {
         op = null;
-        var cipher = keyring.CipherFor(CipherEpoch(delta.Header), delta.Header.Device);
+        var cipher = keyring.CipherFor(delta.Header.Epoch, delta.Header.Device);
         if (cipher is null) return OpenFailure.NoKeyForEpoch;
         var ctLength = delta.CiphertextLength - DeltaCodec.TagSize;
         var plaintext = new byte[ctLength];

@@ -18,8 +18,12 @@ public sealed record DeltaHeader(
     IReadOnlyList<DeltaId> Dependencies,
     HlcTimestamp Time,
     ToolId Tool,
-    OpKind Kind)
+    OpKind Kind,
+    KeyGrant? Keys = null)
 {
+    /// <summary>Only deltas that open an epoch carry key material.</summary>
+    public static bool OpensEpoch(OpKind kind) => kind is OpKind.CreateWorkspace or OpKind.RemoveMember or OpKind.RotateKey;
+
     public DeltaId Id => new(Device, Seq);
 
     /// <summary>The implicit dependency on the author's previous delta (none for its first).</summary>

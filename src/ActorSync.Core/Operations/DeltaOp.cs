@@ -36,7 +36,7 @@ public abstract record DeltaOp
     public bool IsAdministrative => Kind < OpKind.CreateEntry;
 }
 
-/// <summary>A new epoch key (and every older one the author holds), wrapped for one member.</summary>
+/// <summary>A new epoch key (and every older one the author holds), wrapped for one member; carried in a <see cref="Crypto.KeyGrant"/>.</summary>
 public sealed record WrappedKeyring(AccountId Recipient, byte[] Wrapped);
 
 public sealed record CreateWorkspace(string Name, ContactCard Creator) : DeltaOp
@@ -49,8 +49,8 @@ public sealed record InviteMember(ContactCard Card, Role Role) : DeltaOp
     public override OpKind Kind => OpKind.InviteMember;
 }
 
-/// <summary>Uninvite: removes the member and opens a new key epoch wrapped only for those who remain.</summary>
-public sealed record RemoveMember(AccountId Member, IReadOnlyList<WrappedKeyring> Keys) : DeltaOp
+/// <summary>Uninvite: removes the member and opens a new key epoch (its header's key grant) wrapped only for those who remain.</summary>
+public sealed record RemoveMember(AccountId Member) : DeltaOp
 {
     public override OpKind Kind => OpKind.RemoveMember;
 }
@@ -75,8 +75,8 @@ public sealed record RemoveTool(ToolId Tool) : DeltaOp
     public override OpKind Kind => OpKind.RemoveTool;
 }
 
-/// <summary>Opens a new key epoch for the current members (used to heal after concurrent membership changes).</summary>
-public sealed record RotateKey(IReadOnlyList<WrappedKeyring> Keys) : DeltaOp
+/// <summary>Opens a new key epoch (its header's key grant) for the current members; heals after concurrent membership changes.</summary>
+public sealed record RotateKey : DeltaOp
 {
     public override OpKind Kind => OpKind.RotateKey;
 }

@@ -14,9 +14,7 @@ public static class OpCodec
 {
     public const int MaxNameBytes = 256;
     public const int MaxPathBytes = 1024;
-    public const int MaxKeyrings = 256;
     public const int MaxChunks = 100_000;
-    public const int MaxWrappedBytes = KeyWrap.MaxSecretSize + KeyWrap.Overhead;
 
     public static byte[] Encode(DeltaOp op)
     {
@@ -32,12 +30,12 @@ public static class OpCodec
         {
             case CreateWorkspace c: w.String(c.Name); w.Bytes(c.Creator.Encoded); break;
             case InviteMember i: w.Bytes(i.Card.Encoded); w.Byte((byte)i.Role); break;
-            case RemoveMember rm: WriteAccount(w, rm.Member); WriteKeyrings(w, rm.Keys); break;
+            case RemoveMember rm: WriteAccount(w, rm.Member); break;
             case ChangeRole cr: WriteAccount(w, cr.Member); w.Byte((byte)cr.Role); break;
             case SetToolPermissions sp: w.String(sp.Tool.Value); w.Byte((byte)sp.Role); w.VarUInt((uint)sp.Permissions); break;
             case AddTool at: w.String(at.Tool.Value); w.Byte((byte)at.ToolKind); w.String(at.Name); break;
             case RemoveTool rt: w.String(rt.Tool.Value); break;
-            case RotateKey rk: WriteKeyrings(w, rk.Keys); break;
+            case RotateKey: break;
             case UpdateMemberCard uc: w.Bytes(uc.Card.Encoded); break;
             case DeleteWorkspace: break;
             case CreateEntry ce: ce.Fields.Write(w); break;
@@ -67,12 +65,12 @@ public static class OpCodec
         {
             OpKind.CreateWorkspace => new CreateWorkspace(Name(ref r), Card(ref r)),
             OpKind.InviteMember => new InviteMember(Card(ref r), ReadRole(ref r)),
-            OpKind.RemoveMember => new RemoveMember(ReadAccount(ref r), ReadKeyrings(ref r)),
+            OpKind.RemoveMember => new RemoveMember(ReadAccount(ref r)),
             OpKind.ChangeRole => new ChangeRole(ReadAccount(ref r), ReadRole(ref r)),
             OpKind.SetToolPermissions => new SetToolPermissions(Tool(ref r), ReadRole(ref r), ReadPermission(ref r)),
             OpKind.AddTool => new AddTool(Tool(ref r), ReadToolKind(ref r), Name(ref r)),
             OpKind.RemoveTool => new RemoveTool(Tool(ref r)),
-            OpKind.RotateKey => new RotateKey(ReadKeyrings(ref r)),
+            OpKind.RotateKey => new RotateKey(),
             OpKind.UpdateMemberCard => new UpdateMemberCard(Card(ref r)),
             OpKind.DeleteWorkspace => new DeleteWorkspace(),
             OpKind.CreateEntry => new CreateEntry(EntryFields.Read(ref r)),
@@ -129,25 +127,6 @@ public static class OpCodec
     }
 
     private static AccountId ReadAccount(ref WireReader r) => new(Fingerprint.FromBytes(r.Raw(Fingerprint.Size, "account id")));
-
-    private static void WriteKeyrings(WireWriter w, IReadOnlyList<WrappedKeyring> keys)
-    {
-        w.VarUInt((ulong)keys.Count);
-        foreach (var k in keys)
-        {
-            WriteAccount(w, k.Recipient);
-            w.Bytes(k.Wrapped);
-        }
-    }
-
-    private static List<WrappedKeyring> ReadKeyrings(ref WireReader r)
-    {
-        var count = r.Count(MaxKeyrings, "wrapped keys");
-        var list = new List<WrappedKeyring>(count);
-        for (var i = 0; i < count; i++)
-            list.Add(new WrappedKeyring(ReadAccount(ref r), r.Bytes(MaxWrappedBytes, "wrapped key").ToArray()));
-        return list;
-    }
 
     private static PutFile ReadPutFile(ref WireReader r)
     {

@@ -19,11 +19,11 @@ public sealed partial class Replica
         var sealedDeltas = new List<SealedDelta>(2);
         if (op is not (Operations.RotateKey or RemoveMember or CreateWorkspace) && State.Current.NeedsRekey)
         {
-            var rotation = AuthorOne(ToolId.Workspace, _ => new Operations.RotateKey(WrapNewEpoch(State.Current.Members.Values.Select(m => m.Card))), nowMillis);
+            var rotation = Rekey(nowMillis);
             if (!rotation.Ok) return rotation;
             sealedDeltas.AddRange(rotation.Deltas);
         }
-        var result = AuthorOne(tool, _ => op, nowMillis);
+        var result = AuthorOne(tool, op, [], nowMillis);
         if (!result.Ok) return result;
         sealedDeltas.AddRange(result.Deltas);
         return new AuthorResult(sealedDeltas, null);
@@ -43,43 +43,49 @@ public sealed partial class Replica
     public AuthorResult Uninvite(AccountId member, long nowMillis)
     {
         var remaining = State.Current.Members.Values.Where(m => m.Id != member).Select(m => m.Card).ToList();
-        return AuthorOne(ToolId.Workspace, _ => new RemoveMember(member, WrapNewEpoch(remaining)), nowMillis);
+        return AuthorOne(ToolId.Workspace, new RemoveMember(member), remaining, nowMillis);
     }
 
     public AuthorResult Rekey(long nowMillis) =>
-        AuthorOne(ToolId.Workspace, _ => new Operations.RotateKey(WrapNewEpoch(State.Current.Members.Values.Select(m => m.Card))), nowMillis);
+        AuthorOne(ToolId.Workspace, new Operations.RotateKey(), State.Current.Members.Values.Select(m => m.Card).ToList(), nowMillis);
 
-    private byte[]? _pendingEpochKey;
-
-    /// <summary>A fresh epoch key (opened by the delta about to be sealed) plus all older keys, wrapped per recipient.</summary>
-    private List<WrappedKeyring> WrapNewEpoch(IEnumerable<ContactCard> recipients)
+    /// <summary>
+    /// The key grant of an epoch-opening delta: a fresh key for the epoch it opens (the creator's
+    /// first key for a new workspace), committed to, and the whole keyring wrapped per recipient.
+    /// </summary>
+    private (KeyGrant Grant, byte[] Key) GrantNewEpoch(DeltaId opener, IReadOnlyList<ContactCard> recipients, bool genesis)
     {
-        _pendingEpochKey = EpochKeyring.NewKey();
+        var epoch = EpochId.OpenedBy(opener);
         using var ring = new EpochKeyring(Id);
         ring.Import(Keyring.Export());
-        ring.Add(EpochId.OpenedBy(new DeltaId(Device, _nextSeq)), _pendingEpochKey);
+        var key = genesis ? null : EpochKeyring.NewKey();
+        if (key is not null) ring.Add(epoch, key);
         var exported = ring.Export();
-        return recipients.OrderBy(c => c.AccountId)
+        var heldKey = key ?? Keyring.KeyOf(epoch) ?? throw new InvalidOperationException("the creator's first key is missing");
+        var wrapped = recipients.OrderBy(c => c.AccountId)
             .Select(c => new WrappedKeyring(c.AccountId, KeyWrap.Wrap(exported, c.AgreementPublicKey, Invitation.KeyContext(Id))))
             .ToList();
+        return (new KeyGrant(KeyGrant.Commit(Id, epoch, heldKey), wrapped), heldKey);
     }
 
-    private AuthorResult AuthorOne(ToolId tool, Func<DeltaId, DeltaOp> makeOp, long nowMillis)
+    private AuthorResult AuthorOne(ToolId tool, DeltaOp op, IReadOnlyList<ContactCard> keyRecipients, long nowMillis)
     {
-        _pendingEpochKey = null;
         var id = new DeltaId(Device, _nextSeq);
-        var op = makeOp(id);
         var deps = _heads.Where(h => h.Device != Device).ToList();
         var epoch = op is CreateWorkspace ? EpochId.OpenedBy(id) : State.Current.Epoch;
-        var header = new DeltaHeader(Id, epoch, Account, Device, id.Seq, deps, _clock.Now(nowMillis), tool, op.Kind);
+        KeyGrant? grant = null;
+        byte[]? newKey = null;
+        if (DeltaHeader.OpensEpoch(op.Kind))
+        {
+            (grant, newKey) = GrantNewEpoch(id, keyRecipients, op is CreateWorkspace);
+        }
+        var header = new DeltaHeader(Id, epoch, Account, Device, id.Seq, deps, _clock.Now(nowMillis), tool, op.Kind, grant);
         var past = State.PastOf(header) ?? throw new InvalidOperationException("a head is not applied");
         if (State.Check(header, past, op) is { } reason) return AuthorResult.Refused(reason);
-        if (!Keyring.Has(epoch) && !DeltaCrypto.SealedWithoutEpochKey(op.Kind))
-            return AuthorResult.Refused("this device does not hold the current epoch key");
+        if (!Keyring.Has(epoch)) return AuthorResult.Refused("this device does not hold the current epoch key");
 
         var sealedDelta = DeltaCrypto.Seal(header, op, Keyring, _device.Signing);
-        if (_pendingEpochKey is not null) Keyring.Add(EpochId.OpenedBy(id), _pendingEpochKey);
-        _pendingEpochKey = null;
+        if (newKey is not null && op is not CreateWorkspace) Keyring.Add(EpochId.OpenedBy(id), newKey);
         _nextSeq++;
         var outcome = Receive(sealedDelta);
         if (outcome[0].Status != ReceiveStatus.Applied)

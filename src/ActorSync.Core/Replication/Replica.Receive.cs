@@ -100,6 +100,7 @@ public sealed partial class Replica
                 || create.Creator.FindDevice(h.Device) is not { } device
                 || Signing.TryImportPublicKey(device.PublicKey) is not { } key || !DeltaCrypto.VerifySignature(delta, key))
                 return Dropped(outcomes, h.Id, "unverifiable workspace creation");
+            TakeKeyGrant(h, work);
         }
         else
         {
@@ -120,6 +121,8 @@ public sealed partial class Replica
                 RejectForGood(h.Id, "stale key epoch", outcomes, work);
                 return true;
             }
+            // Before decrypting: the grant may hand this replica the very key the delta is sealed under.
+            TakeKeyGrant(h, work);
             var failure = DeltaCrypto.TryDecrypt(delta, Keyring, out op);
             if (failure == OpenFailure.NoKeyForEpoch)
             {
@@ -160,18 +163,23 @@ public sealed partial class Replica
         _heads.Add(h.Id);
         if (h.Device == Device && h.Seq >= _nextSeq) _nextSeq = h.Seq + 1;
         outcomes.Add(new ReceiveOutcome(h.Id, ReceiveStatus.Applied));
-        if (op is RemoveMember remove) TakeWrappedKeys(remove.Keys, work);
-        if (op is Operations.RotateKey rotate) TakeWrappedKeys(rotate.Keys, work);
         foreach (var (_, ready) in _buffer.Release(h.Id)) work.Enqueue(ready);
     }
 
-    private void TakeWrappedKeys(IReadOnlyList<WrappedKeyring> keys, Queue<List<SealedDelta>> work)
+    /// <summary>
+    /// Records the commitment of the epoch an attributed delta opens and takes the keys wrapped for
+    /// this account, but only keys of epochs whose opening this replica has seen and whose
+    /// commitment they match: a hostile member cannot plant a key for someone else's epoch.
+    /// </summary>
+    private void TakeKeyGrant(DeltaHeader h, Queue<List<SealedDelta>> work)
     {
-        var mine = keys.FirstOrDefault(k => k.Recipient == Account);
+        if (h.Keys is null) return;
+        Keyring.RecordCommitment(EpochId.OpenedBy(h.Id), h.Keys.Commitment);
+        var mine = h.Keys.Wrapped.FirstOrDefault(k => k.Recipient == Account);
         if (mine is null) return;
         try
         {
-            Keyring.Import(KeyWrap.Unwrap(mine.Wrapped, _account.Agreement, Invitation.KeyContext(Id)));
+            if (Keyring.Import(KeyWrap.Unwrap(mine.Wrapped, _account.Agreement, Invitation.KeyContext(Id)), committedOnly: true) == 0) return;
         }
         catch (WireFormatException)
         {

@@ -89,17 +89,17 @@ public sealed record AdminState(
             Members = Members.Remove(rm.Member),
             FormerMembers = Members.TryGetValue(rm.Member, out var gone) ? FormerMembers.SetItem(rm.Member, gone.Card) : FormerMembers,
             Epoch = EpochId.OpenedBy(e.Meta.Id),
-            EpochRecipients = rm.Keys.Select(k => k.Recipient).ToImmutableSortedSet(),
+            EpochRecipients = e.Meta.Keys!.Recipients.ToImmutableSortedSet(),
         },
         ChangeRole cr when Members.TryGetValue(cr.Member, out var m) => this with { Members = Members.SetItem(cr.Member, m with { Role = cr.Role }) },
         ChangeRole => this,
         SetToolPermissions sp => this with { Overrides = Overrides.SetItem((sp.Tool.Value, sp.Role), sp.Permissions) },
         AddTool at => this with { Tools = Tools.SetItem(at.Tool.Value, new ToolInfo(at.Tool, at.ToolKind, at.Name)) },
         RemoveTool rt => this with { Tools = Tools.Remove(rt.Tool.Value) },
-        RotateKey rk => this with
+        RotateKey => this with
         {
             Epoch = EpochId.OpenedBy(e.Meta.Id),
-            EpochRecipients = rk.Keys.Select(k => k.Recipient).ToImmutableSortedSet(),
+            EpochRecipients = e.Meta.Keys!.Recipients.ToImmutableSortedSet(),
         },
         UpdateMemberCard uc when Members.TryGetValue(uc.Card.AccountId, out var m) && uc.Card.IssuedAtMillis > m.Card.IssuedAtMillis =>
             this with { Members = Members.SetItem(uc.Card.AccountId, m with { Card = uc.Card }) },

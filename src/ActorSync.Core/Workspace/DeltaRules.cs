@@ -46,7 +46,7 @@ internal static class DeltaRules
             case RemoveMember rm:
                 if (!Can(Permission.Uninvite)) return "not permitted to uninvite";
                 if (!admin.IsMember(rm.Member)) return "not a member";
-                return RecipientsMatch(rm.Keys, admin.Members.Keys.Where(a => a != rm.Member))
+                return RecipientsMatch(h.Keys!.Wrapped, admin.Members.Keys.Where(a => a != rm.Member))
                     ? null : "the new epoch key must be wrapped for exactly the remaining members";
             case ChangeRole cr:
                 if (!Can(Permission.ManagePermissions)) return "not permitted to change roles";
@@ -62,8 +62,8 @@ internal static class DeltaRules
             case RemoveTool rt:
                 if (!Can(Permission.DeleteTools)) return "not permitted to delete tools";
                 return admin.Tools.ContainsKey(rt.Tool.Value) ? null : "no such tool";
-            case RotateKey rk:
-                return RecipientsMatch(rk.Keys, admin.Members.Keys) ? null : "the new epoch key must be wrapped for exactly the members";
+            case RotateKey:
+                return RecipientsMatch(h.Keys!.Wrapped, admin.Members.Keys) ? null : "the new epoch key must be wrapped for exactly the members";
             case UpdateMemberCard uc:
                 if (uc.Card.AccountId != author) return "a member may only update its own card";
                 return uc.Card.IssuedAtMillis > admin.Members[author].Card.IssuedAtMillis ? null : "the card is not newer";

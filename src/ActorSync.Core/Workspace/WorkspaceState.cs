@@ -54,7 +54,7 @@ public sealed class WorkspaceState
 
     public void Apply(DeltaHeader h, VersionVector past, AdminState adminAtPast, DeltaOp op)
     {
-        var meta = new DeltaMeta(h.Id, h.Author, h.Time, h.Tool, past, h.Epoch);
+        var meta = new DeltaMeta(h.Id, h.Author, h.Time, h.Tool, past, h.Epoch, h.Keys);
         var admin = adminAtPast;
         switch (op)
         {

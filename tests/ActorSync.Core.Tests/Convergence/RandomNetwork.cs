@@ -56,7 +56,8 @@ internal sealed class RandomNetwork : IDisposable
         for (var round = 0; round < 10; round++)
         {
             _ws.SyncAll();
-            var stale = ActiveMembers().Where(r => r.State.Current.NeedsRekey && r.IsMember).ToList();
+            // Only a member holding the current key can seal the rotation that heals it.
+            var stale = ActiveMembers().Where(r => r.State.Current.NeedsRekey && r.Keyring.Has(r.State.Current.Epoch)).ToList();
             if (stale.Count == 0) return;
             // Any member may heal the epoch; pick one at random, as a real network would.
             var healer = stale[_random.Next(stale.Count)];
