@@ -22,6 +22,7 @@ public enum OpKind : byte
     DeleteEntry = 22,
     PutFile = 30,
     DeleteFile = 31,
+    StoreChunk = 32,
 }
 
 /// <summary>
@@ -118,6 +119,16 @@ public sealed record PutFile(string Path, long Size, byte[] ContentHash, IReadOn
 public sealed record DeleteFile(string Path) : DeltaOp
 {
     public override OpKind Kind => OpKind.DeleteFile;
+}
+
+/// <summary>
+/// File content: one chunk, encrypted and signed like every delta and synced by the same
+/// anti-entropy. Versions refer to chunks by hash, so an unchanged chunk is never sent twice.
+/// </summary>
+public sealed record StoreChunk(byte[] Data) : DeltaOp
+{
+    public const int MaxSize = 1024 * 1024;
+    public override OpKind Kind => OpKind.StoreChunk;
 }
 
 /// <summary>One content-addressed chunk of a file version.</summary>

@@ -53,6 +53,7 @@ public static class OpCodec
                 }
                 break;
             case DeleteFile df: w.String(df.Path); break;
+            case StoreChunk sc: w.Bytes(sc.Data); break;
             default: throw new ArgumentException("unknown operation " + op.GetType().Name, nameof(op));
         }
     }
@@ -78,6 +79,7 @@ public static class OpCodec
             OpKind.DeleteEntry => new DeleteEntry(DeltaId.Read(ref r)),
             OpKind.PutFile => ReadPutFile(ref r),
             OpKind.DeleteFile => new DeleteFile(Path(ref r)),
+            OpKind.StoreChunk => new StoreChunk(r.Bytes(StoreChunk.MaxSize, "chunk").ToArray()),
             _ => throw new WireFormatException($"operation: unknown kind {(byte)kind}"),
         };
         r.ExpectEnd("operation");

@@ -36,27 +36,31 @@ public sealed partial class Replica
         }
         if (_rejected.ContainsKey(h.Id) || _parked.ContainsKey(h.Id)) return Single(outcomes, h.Id, ReceiveStatus.Duplicate);
         // Where the device is already known, check the signature before the delta may occupy anything.
-        if (KnownKey(h) is { } earlyKey && !DeltaCrypto.VerifySignature(delta, earlyKey))
-            return Single(outcomes, h.Id, ReceiveStatus.Dropped, "bad signature");
+        var verified = false;
+        if (KnownKey(h) is { } earlyKey)
+        {
+            if (!DeltaCrypto.VerifySignature(delta, earlyKey)) return Single(outcomes, h.Id, ReceiveStatus.Dropped, "bad signature");
+            verified = true;
+        }
         if (_buffer.TryGet(h.Id, out var candidates))
         {
-            if (candidates.Any(c => c.Bytes.AsSpan().SequenceEqual(delta.Bytes))) return Single(outcomes, h.Id, ReceiveStatus.Duplicate);
+            if (candidates.Any(c => c.Delta.Bytes.AsSpan().SequenceEqual(delta.Bytes))) return Single(outcomes, h.Id, ReceiveStatus.Duplicate);
             if (candidates.Count >= MaxCandidatesPerId) return Single(outcomes, h.Id, ReceiveStatus.Dropped, "too many candidates for one id");
-            candidates.Add(delta);
+            candidates.Add(new Candidate(delta, verified));
             return Single(outcomes, h.Id, ReceiveStatus.Buffered);
         }
 
-        var work = new Queue<List<SealedDelta>>();
+        var work = new Queue<List<Candidate>>();
         var missing = new List<DeltaId>();
         foreach (var dep in h.AllDependencies)
             if (!State.IsApplied(dep) && !_rejected.ContainsKey(dep)) missing.Add(dep);
         if (missing.Count > 0)
         {
-            return _buffer.Add(h.Id, [delta], missing)
+            return _buffer.Add(h.Id, [new Candidate(delta, verified)], missing)
                 ? Single(outcomes, h.Id, ReceiveStatus.Buffered)
                 : Single(outcomes, h.Id, ReceiveStatus.Dropped, "causal buffer full");
         }
-        work.Enqueue([delta]);
+        work.Enqueue([new Candidate(delta, verified)]);
         while (work.TryDequeue(out var next)) ProcessCandidates(next, outcomes, work);
         return outcomes;
     }
@@ -78,14 +82,17 @@ public sealed partial class Replica
     }
 
     /// <summary>Tries the candidates for one id in arrival order; the first that can be attributed decides the id's fate.</summary>
-    private void ProcessCandidates(List<SealedDelta> candidates, List<ReceiveOutcome> outcomes, Queue<List<SealedDelta>> work)
+    private void ProcessCandidates(List<Candidate> candidates, List<ReceiveOutcome> outcomes, Queue<List<Candidate>> work)
     {
         foreach (var candidate in candidates)
-            if (Process(candidate, outcomes, work)) return;
+            if (Process(candidate.Delta, candidate.Verified, outcomes, work)) return;
     }
 
+    /// <summary>A delta waiting for its turn, and whether its signature was already checked (verification is most of a delta's cost).</summary>
+    private readonly record struct Candidate(SealedDelta Delta, bool Verified);
+
     /// <summary>False when the delta could not be attributed to a known device (dropped, id still free).</summary>
-    private bool Process(SealedDelta delta, List<ReceiveOutcome> outcomes, Queue<List<SealedDelta>> work)
+    private bool Process(SealedDelta delta, bool verified, List<ReceiveOutcome> outcomes, Queue<List<Candidate>> work)
     {
         var h = delta.Header;
         var rejectedDependency = h.AllDependencies.Any(_rejected.ContainsKey);
@@ -105,7 +112,7 @@ public sealed partial class Replica
         else
         {
             if (admin.CardOf(h.Author)?.FindDevice(h.Device) is null) return Dropped(outcomes, h.Id, "unknown author or device");
-            if (KnownKey(h) is not { } key || !DeltaCrypto.VerifySignature(delta, key)) return Dropped(outcomes, h.Id, "bad signature");
+            if (!verified && (KnownKey(h) is not { } key || !DeltaCrypto.VerifySignature(delta, key))) return Dropped(outcomes, h.Id, "bad signature");
             if (past is null)
             {
                 RejectForGood(h.Id, "depends on a rejected delta", outcomes, work);
@@ -147,7 +154,7 @@ public sealed partial class Replica
     }
 
     private void Accept(SealedDelta delta, VersionVector past, AdminState admin, DeltaOp op, List<ReceiveOutcome> outcomes,
-        Queue<List<SealedDelta>> work)
+        Queue<List<Candidate>> work)
     {
         var h = delta.Header;
         if (State.Check(h, past, admin, op) is { } reason)
@@ -171,7 +178,7 @@ public sealed partial class Replica
     /// this account, but only keys of epochs whose opening this replica has seen and whose
     /// commitment they match: a hostile member cannot plant a key for someone else's epoch.
     /// </summary>
-    private void TakeKeyGrant(DeltaHeader h, Queue<List<SealedDelta>> work)
+    private void TakeKeyGrant(DeltaHeader h, Queue<List<Candidate>> work)
     {
         if (h.Keys is null) return;
         Keyring.RecordCommitment(EpochId.OpenedBy(h.Id), h.Keys.Commitment);
@@ -190,11 +197,11 @@ public sealed partial class Replica
         foreach (var d in retry)
         {
             _parked.Remove(d.Id);
-            work.Enqueue([d]);
+            work.Enqueue([new Candidate(d, true)]);
         }
     }
 
-    private void RejectForGood(DeltaId id, string reason, List<ReceiveOutcome> outcomes, Queue<List<SealedDelta>> work)
+    private void RejectForGood(DeltaId id, string reason, List<ReceiveOutcome> outcomes, Queue<List<Candidate>> work)
     {
         _rejected[id] = reason;
         outcomes.Add(new ReceiveOutcome(id, ReceiveStatus.Rejected, reason));

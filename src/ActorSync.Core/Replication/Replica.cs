@@ -20,7 +20,7 @@ public sealed partial class Replica : IDisposable
     private readonly AccountIdentity _account;
     private readonly DeviceIdentity _device;
     private readonly HybridLogicalClock _clock = new();
-    private readonly CausalBuffer<List<SealedDelta>> _buffer;
+    private readonly CausalBuffer<List<Candidate>> _buffer;
     private readonly Dictionary<DeltaId, SealedDelta> _log = [];
     private readonly List<DeltaId> _order = [];
     private readonly Dictionary<DeltaId, string> _rejected = [];
@@ -35,7 +35,7 @@ public sealed partial class Replica : IDisposable
         _device = device;
         Keyring = keyring;
         State = new WorkspaceState(workspace);
-        _buffer = new CausalBuffer<List<SealedDelta>>(bufferCapacity);
+        _buffer = new CausalBuffer<List<Candidate>>(bufferCapacity);
         _nextSeq = 1;
     }
 
@@ -64,6 +64,13 @@ public sealed partial class Replica : IDisposable
         _order.Where(id => !theirs.Contains(id)).Select(id => _log[id]);
 
     public SealedDelta? Find(DeltaId id) => _log.GetValueOrDefault(id);
+
+    /// <summary>The bytes of a file chunk, decrypted from the delta that stored it; null when it is not here.</summary>
+    public byte[]? ReadChunk(ToolId files, byte[] hash)
+    {
+        if (State.FilesOf(files)?.ChunkDelta(hash) is not { } id || Find(id) is not { } delta) return null;
+        return DeltaCrypto.TryDecrypt(delta, Keyring, out var op) == OpenFailure.None && op is StoreChunk chunk ? chunk.Data : null;
+    }
 
     /// <summary>Starts a new workspace with this device as its first manager.</summary>
     public static Replica Create(string name, AccountIdentity account, DeviceIdentity device, ContactCard card, long nowMillis,

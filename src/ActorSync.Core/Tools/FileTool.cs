@@ -23,6 +23,19 @@ public sealed class FileTool
 {
     private readonly SortedDictionary<string, List<FileVersion>> _versions = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, List<FileVersion>> _heads = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DeltaId> _chunks = new(StringComparer.Ordinal);
+
+    /// <summary>Which delta holds a chunk's bytes (by SHA-256); the lowest delta id wins, so every replica picks the same one.</summary>
+    public DeltaId? ChunkDelta(byte[] hash) => _chunks.TryGetValue(Convert.ToHexStringLower(hash), out var id) ? id : null;
+
+    internal void AddChunk(byte[] hash, DeltaId id)
+    {
+        var key = Convert.ToHexStringLower(hash);
+        if (!_chunks.TryGetValue(key, out var existing) || id.CompareTo(existing) < 0) _chunks[key] = id;
+    }
+
+    /// <summary>True when every chunk of the version is here.</summary>
+    public bool HasContent(FileVersion v) => v.Chunks.All(c => ChunkDelta(c.Hash) is not null);
 
     public IEnumerable<string> Paths => _heads.Keys;
 

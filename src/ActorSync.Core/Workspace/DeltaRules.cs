@@ -106,6 +106,9 @@ internal static class DeltaRules
                 if (existing.Count == 0) return Can(Permission.Create) ? null : "not permitted to add files";
                 return existing.All(v => v.Author == author) ? (CanOwnOrAny(author, Permission.EditOwn, Permission.EditAny) ? null : "not permitted to modify files")
                     : Can(Permission.EditAny) ? null : "not permitted to modify others' files";
+            case StoreChunk sc:
+                if (kind != ToolKind.Files) return "file content belongs to a files tool";
+                return sc.Data.Length == 0 ? "an empty chunk" : Can(Permission.Create) || Can(Permission.EditAny) ? null : "not permitted to add file content";
             case DeleteFile df:
                 if (kind != ToolKind.Files) return "files belong to a files tool";
                 var live = state.FilesOf(h.Tool)?.LiveHeadsAt(df.Path, past) ?? [];

@@ -65,6 +65,10 @@ public sealed class WorkspaceState
                 if (!_entryTools.TryGetValue(h.Tool.Value, out var entries)) _entryTools[h.Tool.Value] = entries = new EntryTool();
                 entries.Apply(meta, op);
                 break;
+            case StoreChunk chunk:
+                if (!_fileTools.TryGetValue(h.Tool.Value, out var store)) _fileTools[h.Tool.Value] = store = new FileTool();
+                store.AddChunk(System.Security.Cryptography.SHA256.HashData(chunk.Data), h.Id);
+                break;
             case PutFile or DeleteFile:
                 if (!_fileTools.TryGetValue(h.Tool.Value, out var files)) _fileTools[h.Tool.Value] = files = new FileTool();
                 files.Apply(meta, op, admin.CardOf(h.Author)?.Name ?? h.Author.Short);
