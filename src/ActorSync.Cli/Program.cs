@@ -1,17 +1,17 @@
-using ActorSync.Cli.Demo;
+using System.Runtime.InteropServices;
+using ActorSync.Cli.Commands;
 
-// The `actorsync` executable. Verbs arrive with the peer, relay, simulation and benchmark issues;
-// today it tells the in-process story of three replicas converging.
-var verb = args.Length > 0 ? args[0] : "help";
-switch (verb)
+// The `actorsync` executable: the first SIGINT or SIGTERM cancels the running verb (the peer stops
+// cleanly, watch ends, a transfer is abandoned without a partial file); a second one kills the process
+// in the ordinary way, for when a clean stop hangs.
+using var stop = new CancellationTokenSource();
+void OnSignal(PosixSignalContext signal)
 {
-    case "demo":
-        var seed = args.Length > 1 && int.TryParse(args[1], out var s) ? s : Environment.TickCount;
-        return InProcessStory.Run(Console.Out, seed);
-    case "help" or "--help" or "-h":
-        Console.WriteLine("usage: actorsync demo [SEED]    three replicas of one workspace edit concurrently and converge");
-        return 0;
-    default:
-        Console.Error.WriteLine($"actorsync: unknown verb '{verb}' (try: actorsync help)");
-        return 2;
+    if (stop.IsCancellationRequested) return;
+    signal.Cancel = true;
+    stop.Cancel();
 }
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+
+return await CliApp.RunAsync(args, CliConsole.System, stop.Token);

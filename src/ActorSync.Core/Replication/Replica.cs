@@ -74,9 +74,12 @@ public sealed partial class Replica : IDisposable
 
     /// <summary>Starts a new workspace with this device as its first manager.</summary>
     public static Replica Create(string name, AccountIdentity account, DeviceIdentity device, ContactCard card, long nowMillis,
-        out SealedDelta genesis)
+        out SealedDelta genesis) => Create(WorkspaceId.New(), name, account, device, card, nowMillis, out genesis);
+
+    /// <summary>As above, under an id the caller chose (an actor's name and persistence id are fixed before it starts).</summary>
+    public static Replica Create(WorkspaceId workspace, string name, AccountIdentity account, DeviceIdentity device, ContactCard card,
+        long nowMillis, out SealedDelta genesis)
     {
-        var workspace = WorkspaceId.New();
         var replica = new Replica(workspace, account, device, new EpochKeyring(workspace));
         var first = new DeltaId(device.Id, 1);
         replica.Keyring.Add(EpochId.OpenedBy(first), EpochKeyring.NewKey());

@@ -1,0 +1,42 @@
+using System.Collections.Concurrent;
+using ActorSync.Core.Crypto;
+using ActorSync.Core.Identity;
+using ActorSync.Peer.Links;
+using NSec.Cryptography;
+
+namespace ActorSync.Peer.Actors;
+
+/// <summary>One device this peer knows from a contact card or a workspace's member list.</summary>
+public sealed record KnownDevice(DeviceId Id, AccountId Account, string Name, PublicKey SigningKey, byte[]? TlsPin);
+
+/// <summary>
+/// Every device this peer will talk to, learned from signed cards only: their Ed25519 keys (to check
+/// presence announcements) and TLS pins (to accept and dial links). Written by actors, read by
+/// Kestrel and UDP threads, hence concurrent.
+/// </summary>
+public sealed class KnownDevices
+{
+    private readonly ConcurrentDictionary<DeviceId, KnownDevice> _devices = new();
+    private readonly PinDirectory _pins;
+
+    public KnownDevices(PinDirectory pins) => _pins = pins;
+
+    public IPinDirectory Pins => _pins;
+
+    /// <summary>Adds the devices of a card; true when any was new.</summary>
+    public bool Learn(ContactCard card)
+    {
+        var added = false;
+        foreach (var d in card.Devices)
+        {
+            if (Signing.TryImportPublicKey(d.PublicKey) is not { } key) continue;
+            added |= _devices.TryAdd(d.Id, new KnownDevice(d.Id, card.AccountId, card.Name, key, d.TlsPin));
+            if (d.TlsPin is { } pin) _pins.Add(d.Id, pin);
+        }
+        return added;
+    }
+
+    public KnownDevice? Find(DeviceId id) => _devices.GetValueOrDefault(id);
+
+    public IEnumerable<KnownDevice> OfAccount(AccountId account) => _devices.Values.Where(d => d.Account == account);
+}

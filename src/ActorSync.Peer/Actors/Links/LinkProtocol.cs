@@ -1,0 +1,25 @@
+using ActorSync.Core.Identity;
+using ActorSync.Protocol.Wire;
+
+namespace ActorSync.Peer.Actors.Links;
+
+/// <summary>Messages of the link manager and its peer links.</summary>
+public static class LinkProtocol
+{
+    /// <summary>Send a frame to a device if a link is up; dropped otherwise (anti-entropy resends what matters).</summary>
+    public sealed record SendFrame(DeviceId Device, LinkFrame Frame);
+
+    /// <summary>An address where a device may be dialed (LAN presence, a contact's address hint).</summary>
+    public sealed record DialHint(DeviceId Device, string Address);
+
+    /// <summary>A frame from an authenticated device, routed to whoever handles its kind.</summary>
+    public sealed record InboundFrame(DeviceId From, LinkFrame Frame);
+
+    /// <summary>Published on the event stream whenever a device's link goes up or down.</summary>
+    public sealed record LinkStateChanged(DeviceId Device, bool Up, string Route);
+
+    /// <summary>Which devices have a link up (for listings).</summary>
+    public sealed record GetLinks;
+
+    public sealed record LinkList(IReadOnlyDictionary<DeviceId, string> Up);
+}

@@ -1,0 +1,51 @@
+using Akka.Actor;
+using ActorSync.Core.Identity;
+using ActorSync.Peer.Home;
+
+namespace ActorSync.Peer.Actors;
+
+/// <summary>Typed settings of a peer, read once from config/peer.hocon.</summary>
+public sealed record PeerSettings(
+    TimeSpan AntiEntropyInterval,
+    int MaxBatchBytes,
+    int MaxBatchesInFlight,
+    TimeSpan JoinTimeout,
+    TimeSpan AskTimeout,
+    TimeSpan DialBackoffMin,
+    TimeSpan DialBackoffMax,
+    TimeSpan UnreachableAfter,
+    TimeSpan GoneAfter,
+    TimeSpan PresenceTick,
+    bool LanEnabled,
+    string LanHost,
+    IReadOnlyList<int> LanPorts,
+    TimeSpan LanInterval)
+{
+    public static PeerSettings From(Akka.Configuration.Config c)
+    {
+        var p = c.GetConfig("actorsync.peer");
+        return new PeerSettings(
+            p.GetTimeSpan("anti-entropy-interval"),
+            p.GetInt("max-batch-bytes"),
+            p.GetInt("max-batches-in-flight"),
+            p.GetTimeSpan("join-timeout"),
+            p.GetTimeSpan("ask-timeout"),
+            p.GetTimeSpan("links.dial-backoff-min"),
+            p.GetTimeSpan("links.dial-backoff-max"),
+            p.GetTimeSpan("presence.unreachable-after"),
+            p.GetTimeSpan("presence.gone-after"),
+            p.GetTimeSpan("presence.tick-interval"),
+            p.GetBoolean("presence.lan.enabled"),
+            p.GetString("presence.lan.host"),
+            p.GetIntList("presence.lan.ports").ToList(),
+            p.GetTimeSpan("presence.lan.announce-interval"));
+    }
+}
+
+/// <summary>What every actor of one peer shares: its identity, settings, known devices and clock.</summary>
+public sealed record PeerContext(PeerHome Home, PeerSettings Settings, KnownDevices Known, TimeProvider Clock)
+{
+    public AccountIdentity Account => Home.Account;
+    public DeviceIdentity Device => Home.Device;
+    public long NowMillis => Clock.GetUtcNow().ToUnixTimeMilliseconds();
+}

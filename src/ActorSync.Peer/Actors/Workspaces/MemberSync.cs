@@ -1,0 +1,45 @@
+using ActorSync.Core.Causality;
+using ActorSync.Core.Identity;
+
+namespace ActorSync.Peer.Actors.Workspaces;
+
+/// <summary>
+/// What the workspace knows of one member device: the deltas it has (its last summary or ack,
+/// plus what was sent since, optimistically) and whether a link is up. Plain state owned by the
+/// workspace actor, because every send must be decided against the replica's log in the same step.
+/// </summary>
+public sealed class MemberSync
+{
+    public MemberSync(DeviceId device) => Device = device;
+
+    public DeviceId Device { get; }
+    public VersionVector Known { get; private set; } = VersionVector.Empty;
+    public bool LinkUp { get; set; }
+    public bool HeardFrom { get; private set; }
+    public long Sent { get; private set; }
+
+    /// <summary>Its own word on what it has: replaces guesses (frames sent on a link that broke are forgotten).</summary>
+    public void Summarised(VersionVector seen)
+    {
+        Known = seen;
+        HeardFrom = true;
+    }
+
+    public void Acknowledged(VersionVector applied)
+    {
+        Known = Known.Merge(applied);
+        HeardFrom = true;
+    }
+
+    public void MarkSent(DeltaId id)
+    {
+        Known = Known.With(id);
+        Sent++;
+    }
+
+    public void LinkLost()
+    {
+        LinkUp = false;
+        // Frames in flight may be lost: the next summary from the device says what really arrived.
+    }
+}

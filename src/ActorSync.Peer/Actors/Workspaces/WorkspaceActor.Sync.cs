@@ -1,0 +1,267 @@
+using Akka.Actor;
+using Akka.Event;
+using ActorSync.Core.Deltas;
+using ActorSync.Core.Encoding;
+using ActorSync.Core.Identity;
+using ActorSync.Core.Operations;
+using ActorSync.Core.Replication;
+using ActorSync.Protocol;
+using ActorSync.Protocol.Wire;
+using Google.Protobuf;
+using static ActorSync.Peer.Actors.Links.LinkProtocol;
+using static ActorSync.Peer.Actors.Workspaces.WorkspaceProtocol;
+
+namespace ActorSync.Peer.Actors.Workspaces;
+
+/// <summary>
+/// Sync with member devices: summaries (version vectors) when a link comes up and periodically,
+/// what the other side lacks in batches within a window, acks once durable. Any member forwards
+/// any member's deltas, so a device that reaches only one member still gets everything.
+/// </summary>
+public sealed partial class WorkspaceActor
+{
+    private bool OnSync(object message)
+    {
+        switch (message)
+        {
+            case LinkStateChanged change when IsPartner(change.Device):
+                var sync = SyncOf(change.Device);
+                if (change.Up)
+                {
+                    sync.LinkUp = true;
+                    SendSummary(sync);
+                    OfferInvitation(change.Device);
+                }
+                else
+                {
+                    sync.LinkLost();
+                }
+                return true;
+            case LinkStateChanged:
+                return true;
+            case LinkList list:
+                foreach (var device in list.Up.Keys.Where(IsPartner))
+                {
+                    var s = SyncOf(device);
+                    s.LinkUp = true;
+                    SendSummary(s);
+                    OfferInvitation(device);
+                }
+                return true;
+            case InboundFrame inbound when !IsPartner(inbound.From):
+                _log.Warning("Frame for workspace {Workspace} from {Device}, which is not a member device: dropped", _id, inbound.From.Short);
+                return true;
+            case InboundFrame { Frame.BodyCase: LinkFrame.BodyOneofCase.Summary } summary:
+                OnSummary(summary.From, summary.Frame.Summary);
+                return true;
+            case InboundFrame { Frame.BodyCase: LinkFrame.BodyOneofCase.Deltas } batch:
+                OnDeltas(batch.From, batch.Frame.Deltas);
+                return true;
+            case InboundFrame { Frame.BodyCase: LinkFrame.BodyOneofCase.Ack } ack:
+                OnAck(ack.From, ack.Frame.Ack);
+                return true;
+            case InboundFrame:
+                return true;
+            case AntiEntropyTick:
+                foreach (var s in _sync.Values.Where(s => s.LinkUp)) SendSummary(s);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>Devices this workspace syncs with: every device of every member, and the inviter's while joining.</summary>
+    private bool IsPartner(DeviceId device)
+    {
+        if (device == _peer.Device.Id || _replica is null) return false;
+        if (_replica.State.Current.Members.Values.Any(m => m.Card.FindDevice(device) is not null)) return true;
+        return _joinedBy is not null && !_replica.IsMember && _joinedBy.Inviter.FindDevice(device) is not null;
+    }
+
+    private MemberSync SyncOf(DeviceId device)
+    {
+        if (!_sync.TryGetValue(device, out var sync)) _sync[device] = sync = new MemberSync(device);
+        return sync;
+    }
+
+    private void SendSummary(MemberSync sync) =>
+        _links.Tell(new SendFrame(sync.Device, new LinkFrame { Summary = new Summary { Workspace = _id.ToWire(), Seen = _replica!.Seen.ToWire() } }));
+
+    private void OnSummary(DeviceId from, Summary summary)
+    {
+        var sync = SyncOf(from);
+        try
+        {
+            sync.Summarised(summary.Seen.ToVersionVector());
+        }
+        catch (WireFormatException e)
+        {
+            _log.Warning("Bad summary from {Device}: {Reason}", from.Short, e.Message);
+            return;
+        }
+        sync.LinkUp = true;
+        SendMissing(sync);
+    }
+
+    private void OnAck(DeviceId from, Ack ack)
+    {
+        var sync = SyncOf(from);
+        try
+        {
+            sync.Acknowledged(ack.Applied.ToVersionVector());
+        }
+        catch (WireFormatException e)
+        {
+            _log.Warning("Bad ack from {Device}: {Reason}", from.Short, e.Message);
+            return;
+        }
+        SendMissing(sync);
+    }
+
+    /// <summary>Sends what the device lacks, at most a window of batches ahead of its acks.</summary>
+    private void SendMissing(MemberSync sync)
+    {
+        var settings = _peer.Settings;
+        var batches = 0;
+        var frame = NewBatch();
+        var bytes = 0;
+        foreach (var delta in _replica!.MissingFrom(sync.Known))
+        {
+            if (bytes > 0 && bytes + delta.Bytes.Length > settings.MaxBatchBytes)
+            {
+                Flush(sync, frame);
+                if (++batches >= settings.MaxBatchesInFlight) return;
+                frame = NewBatch();
+                bytes = 0;
+            }
+            frame.Deltas.Deltas.Add(ByteString.CopyFrom(delta.Bytes));
+            bytes += delta.Bytes.Length;
+            sync.MarkSent(delta.Id);
+        }
+        if (bytes > 0) Flush(sync, frame);
+    }
+
+    private LinkFrame NewBatch() => new() { Deltas = new DeltaBatch { Workspace = _id.ToWire() } };
+
+    private void Flush(MemberSync sync, LinkFrame frame) => _links.Tell(new SendFrame(sync.Device, frame));
+
+    private void OnDeltas(DeviceId from, DeltaBatch batch)
+    {
+        var sync = SyncOf(from);
+        sync.LinkUp = true;
+        var applied = new List<SealedDelta>();
+        foreach (var bytes in batch.Deltas)
+        {
+            SealedDelta delta;
+            try
+            {
+                delta = DeltaCodec.Decode(bytes.ToByteArray());
+            }
+            catch (WireFormatException e)
+            {
+                _log.Warning("Malformed delta from {Device} dropped: {Reason}", from.Short, e.Message);
+                continue;
+            }
+            foreach (var outcome in _replica!.Receive(delta))
+            {
+                switch (outcome.Status)
+                {
+                    case ReceiveStatus.Applied:
+                        applied.Add(_replica.Find(outcome.Id)!);
+                        break;
+                    case ReceiveStatus.Rejected:
+                        _log.Warning("Delta {DeltaId} from {Device} rejected: {Reason}", outcome.Id, from.Short, outcome.Reason);
+                        Publish("rejected", $"a delta by {outcome.Id.Device.Short} was rejected: {outcome.Reason}");
+                        break;
+                    case ReceiveStatus.Dropped:
+                        _log.Warning("Delta {DeltaId} from {Device} dropped: {Reason}", outcome.Id, from.Short, outcome.Reason);
+                        break;
+                    default:
+                        break;
+                }
+            }
+            sync.MarkSent(delta.Id);
+        }
+        if (applied.Count == 0)
+        {
+            SendAck(from);
+            return;
+        }
+        Persist(Recorded(applied), _ =>
+        {
+            SendAck(from);
+            AfterApplied(applied, from);
+        });
+    }
+
+    private void SendAck(DeviceId to) =>
+        _links.Tell(new SendFrame(to, new LinkFrame { Ack = new Ack { Workspace = _id.ToWire(), Applied = _replica!.Seen.ToWire() } }));
+
+    /// <summary>After deltas are durable: learn new members, tell the user, and pass the deltas on to every other linked member device.</summary>
+    private void AfterApplied(IReadOnlyList<SealedDelta> deltas, DeviceId? from)
+    {
+        if (deltas.Any(d => d.Header.Kind is OpKind.InviteMember or OpKind.UpdateMemberCard or OpKind.CreateWorkspace)) LearnMembers();
+        if (from is not null) foreach (var d in deltas) Publish(AlertKind(d.Header.Kind), Describe(d));
+        foreach (var sync in _sync.Values.Where(s => s.LinkUp && s.Device != from && IsPartner(s.Device))) SendMissing(sync);
+    }
+
+    private void LearnMembers()
+    {
+        foreach (var member in _replica!.State.Current.Members.Values)
+        {
+            _peer.Known.Learn(member.Card);
+            foreach (var device in member.Card.Devices.Where(d => d.Id != _peer.Device.Id)) SyncOf(device.Id);
+        }
+    }
+
+    /// <summary>A member device this device invited that has never synced: (re)send its invitation, made afresh from the invite delta.</summary>
+    private void OfferInvitation(DeviceId device)
+    {
+        if (_replica is null || SyncOf(device).HeardFrom) return;
+        var invite = _replica.State.Admin.Events.LastOrDefault(e =>
+            e.Meta.Id.Device == _peer.Device.Id && e.Op is InviteMember i && i.Card.FindDevice(device) is not null);
+        if (invite?.Op is not InviteMember op || !_replica.State.Current.IsMember(op.Card.AccountId)) return;
+        var invitation = new Invitation(_id, _replica.State.Current.Name, _replica.State.Current.Members[_peer.Account.Id].Card,
+            op.Card.AccountId, op.Role, invite.Meta.Id,
+            Core.Crypto.KeyWrap.Wrap(_replica.Keyring.Export(), op.Card.AgreementPublicKey, Invitation.KeyContext(_id)));
+        SendInvitation(invitation, device);
+    }
+
+    private void SendInvitation(Invitation invitation, DeviceId? only = null)
+    {
+        var bytes = InvitationCodec.Encode(invitation, _peer.Device);
+        var frame = new LinkFrame { Invitation = new InvitationEnvelope { Invitation = ByteString.CopyFrom(bytes) } };
+        var card = _replica!.State.Current.Members.GetValueOrDefault(invitation.Invitee)?.Card;
+        foreach (var d in card?.Devices ?? [])
+            if (only is null || d.Id == only) _links.Tell(new SendFrame(d.Id, frame));
+    }
+
+    private void Publish(string kind, string text) =>
+        Context.System.EventStream.Publish(new Alert(_peer.Clock.GetUtcNow(), kind, _id.ToString(), text));
+
+    private static string AlertKind(OpKind kind) => kind switch
+    {
+        OpKind.InviteMember or OpKind.RemoveMember or OpKind.ChangeRole => "member",
+        OpKind.PutFile or OpKind.DeleteFile => "file",
+        OpKind.StoreChunk => "content",
+        _ when kind < OpKind.CreateEntry => "workspace",
+        _ => "entry",
+    };
+
+    private string Describe(SealedDelta d)
+    {
+        var author = _replica!.State.Current.CardOf(d.Header.Author)?.Name ?? d.Header.Author.Short;
+        return d.Header.Kind switch
+        {
+            OpKind.CreateEntry => $"{author} added an entry to {d.Header.Tool} ({d.Id})",
+            OpKind.EditEntry => $"{author} edited an entry in {d.Header.Tool}",
+            OpKind.DeleteEntry => $"{author} deleted an entry in {d.Header.Tool}",
+            OpKind.PutFile => $"{author} changed a file",
+            OpKind.DeleteFile => $"{author} deleted a file",
+            OpKind.InviteMember => $"{author} invited a member",
+            OpKind.RemoveMember => $"{author} removed a member",
+            OpKind.ChangeRole => $"{author} changed a role",
+            _ => $"{author}: {d.Header.Kind}",
+        };
+    }
+}

@@ -1,0 +1,268 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using ActorSync.Core.Crypto;
+using ActorSync.Core.Deltas;
+using ActorSync.Core.Identity;
+using ActorSync.Core.Operations;
+using ActorSync.Core.Permissions;
+using ActorSync.Core.Replication;
+using ActorSync.Protocol.Journal;
+using Google.Protobuf;
+using static ActorSync.Peer.Actors.Workspaces.WorkspaceProtocol;
+
+namespace ActorSync.Peer.Actors.Workspaces;
+
+/// <summary>
+/// One workspace on this device (persistence id "ws-&lt;id&gt;"): a thin shell around the pure
+/// <see cref="Replica"/>. The journal holds the sealed deltas exactly as applied (ciphertext) and
+/// the keyring only wrapped for this account. A command is answered once its deltas are durable;
+/// remote deltas are acknowledged to their sender once durable.
+/// </summary>
+public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
+{
+    private readonly WorkspaceId _id;
+    private readonly PeerContext _peer;
+    private readonly IActorRef _links;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<DeviceId, MemberSync> _sync = [];
+    private Replica? _replica;
+    private Invitation? _joinedBy;
+
+    public WorkspaceActor(WorkspaceId id, PeerContext peer, IActorRef links)
+    {
+        _id = id;
+        _peer = peer;
+        _links = links;
+    }
+
+    public static Props Props(WorkspaceId id, PeerContext peer, IActorRef links) =>
+        Akka.Actor.Props.Create(() => new WorkspaceActor(id, peer, links));
+
+    public override string PersistenceId => _id.PersistenceId;
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    private string KeyContext => "self/" + _id;
+
+    protected override void OnRecover(object message)
+    {
+        switch (message)
+        {
+            case WorkspaceCreated:
+                _replica = new Replica(_id, _peer.Account, _peer.Device, new EpochKeyring(_id));
+                break;
+            case KeyringRecorded k when _replica is not null:
+                _replica.Keyring.Import(KeyWrap.Unwrap(k.Wrapped.Span, _peer.Account.Agreement, KeyContext));
+                break;
+            case WorkspaceJoined j:
+                _joinedBy = InvitationCodec.Decode(j.Invitation.Span);
+                _replica = Replica.Join(_joinedBy, _peer.Account, _peer.Device);
+                _peer.Known.Learn(_joinedBy.Inviter);
+                break;
+            case DeltasRecorded d when _replica is not null:
+                foreach (var bytes in d.Sealed) _replica.Receive(DeltaCodec.Decode(bytes.ToByteArray()));
+                break;
+            case RecoveryCompleted:
+                Started();
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private void Started()
+    {
+        Context.System.EventStream.Subscribe(Self, typeof(Links.LinkProtocol.LinkStateChanged));
+        Timers.StartPeriodicTimer("anti-entropy", new AntiEntropyTick(), _peer.Settings.AntiEntropyInterval);
+        if (_replica is null) return;
+        LearnMembers();
+        _log.Info("Workspace {Workspace} ready: {Deltas} deltas", _id, _replica.State.AppliedCount);
+        // Links that came up before this actor existed: ask the link manager which are up.
+        _links.Tell(new Links.LinkProtocol.GetLinks());
+    }
+
+    private sealed record AntiEntropyTick;
+
+    protected override void OnCommand(object message)
+    {
+        switch (message)
+        {
+            case Initialize init when _replica is null:
+                InitializeWorkspace(init);
+                break;
+            case Initialize:
+                Sender.Tell(new Refused("the workspace exists already"));
+                break;
+            case { } when _replica is null:
+                if (message is Links.LinkProtocol.InboundFrame or Links.LinkProtocol.LinkStateChanged or AntiEntropyTick or Links.LinkProtocol.LinkList) return;
+                Sender.Tell(new Refused("the workspace is not initialised", 404));
+                break;
+            case Author a:
+                Commit(_replica.Author(a.Tool, a.Op, _peer.NowMillis));
+                break;
+            case Invite i:
+                InviteMember(i);
+                break;
+            case Uninvite u:
+                Commit(_replica.Uninvite(u.Member, _peer.NowMillis));
+                break;
+            case PutFileContent put:
+                PutFile(put);
+                break;
+            case GetFileContent get:
+                Sender.Tell(ReadFile(get.Name));
+                break;
+            case GetDetails:
+                Sender.Tell(WorkspaceViews.Details(_replica, _sync));
+                break;
+            case GetSummary:
+                Sender.Tell(WorkspaceViews.Summary(_replica));
+                break;
+            case GetEntries e:
+                Sender.Tell(WorkspaceViews.Entries(_replica, e.Kind));
+                break;
+            case GetFiles:
+                Sender.Tell(WorkspaceViews.Files(_replica));
+                break;
+            case GetJoinProgress:
+                Sender.Tell(new Api.JoinProgress(_id.ToString(), _replica.IsMember && _replica.BufferedCount == 0,
+                    _replica.State.AppliedCount, _replica.IsMember ? null : "waiting for the first copy from a member"));
+                break;
+            default:
+                if (!OnSync(message!)) Unhandled(message);
+                break;
+        }
+    }
+
+    private void InitializeWorkspace(Initialize init)
+    {
+        var sender = Sender;
+        if (init.CreateName is { } name)
+        {
+            _replica = Replica.Create(_id, name, _peer.Account, _peer.Device, _peer.Home.Card, _peer.NowMillis, out var genesis);
+            var wrapped = KeyWrap.Wrap(_replica.Keyring.Export(), _peer.Account.Agreement.PublicKeyBytes, KeyContext);
+            object[] events =
+            [
+                new WorkspaceCreated { Workspace = ByteString.CopyFrom(_id.ToBytes()) },
+                new KeyringRecorded { Wrapped = ByteString.CopyFrom(wrapped) },
+                Recorded([genesis]),
+            ];
+            PersistAll(events, e => { if (e is DeltasRecorded) sender.Tell(new Created(_id)); });
+            return;
+        }
+        var bytes = init.JoinInvitation!;
+        _joinedBy = InvitationCodec.Decode(bytes);
+        _replica = Replica.Join(_joinedBy, _peer.Account, _peer.Device);
+        _peer.Known.Learn(_joinedBy.Inviter);
+        Persist(new WorkspaceJoined { Invitation = ByteString.CopyFrom(bytes) }, _ =>
+        {
+            sender.Tell(new Created(_id));
+            // Ask every device of the inviter for the first copy.
+            foreach (var d in _joinedBy.Inviter.Devices) SendSummary(SyncOf(d.Id));
+        });
+    }
+
+    private void InviteMember(Invite invite)
+    {
+        var result = _replica!.Invite(invite.Card, invite.Role, _peer.NowMillis, out var invitation);
+        if (!result.Ok)
+        {
+            Sender.Tell(new Refused(result.Rejection!));
+            return;
+        }
+        _peer.Known.Learn(invite.Card);
+        Commit(result, then: () => SendInvitation(invitation!));
+    }
+
+    /// <summary>Persists what a command authored, then answers, then hands the deltas to the members.</summary>
+    private void Commit(AuthorResult result, Action? then = null)
+    {
+        if (!result.Ok)
+        {
+            Sender.Tell(new Refused(result.Rejection!));
+            return;
+        }
+        CommitDeltas(result.Deltas, new Authored(result.Last.Id), then);
+    }
+
+    /// <summary>Deltas already applied in memory must reach the journal whatever the answer is.</summary>
+    private void CommitDeltas(IReadOnlyList<SealedDelta> deltas, object reply, Action? then = null)
+    {
+        var sender = Sender;
+        if (deltas.Count == 0)
+        {
+            sender.Tell(reply);
+            return;
+        }
+        Persist(Recorded(deltas), _ =>
+        {
+            sender.Tell(reply);
+            then?.Invoke();
+            AfterApplied(deltas, from: null);
+        });
+    }
+
+    private void PutFile(PutFileContent put)
+    {
+        if (!FilePaths.IsValid(put.Name))
+        {
+            Sender.Tell(new Refused("not a valid file name (relative path, no '..')"));
+            return;
+        }
+        var tool = _replica!.State.DefaultTool(ToolKind.Files);
+        if (tool is null)
+        {
+            Sender.Tell(new Refused("the workspace has no files tool"));
+            return;
+        }
+        // Content first, as chunk deltas (a chunk the workspace already holds is not sent again), then the version.
+        var deltas = new List<SealedDelta>();
+        var chunks = new List<FileChunk>();
+        for (var offset = 0; offset < put.Content.Length; offset += StoreChunk.MaxSize)
+        {
+            var data = put.Content.AsSpan(offset, Math.Min(StoreChunk.MaxSize, put.Content.Length - offset)).ToArray();
+            var hash = System.Security.Cryptography.SHA256.HashData(data);
+            chunks.Add(new FileChunk(hash, data.Length));
+            if (_replica.State.FilesOf(tool.Value)?.ChunkDelta(hash) is not null) continue;
+            var stored = _replica.Author(tool.Value, new StoreChunk(data), _peer.NowMillis);
+            if (!stored.Ok)
+            {
+                CommitDeltas(deltas, new Refused(stored.Rejection!));
+                return;
+            }
+            deltas.AddRange(stored.Deltas);
+        }
+        var contentHash = System.Security.Cryptography.SHA256.HashData(put.Content);
+        var version = _replica.Author(tool.Value, new PutFile(put.Name, put.Content.Length, contentHash, chunks), _peer.NowMillis);
+        if (!version.Ok)
+        {
+            CommitDeltas(deltas, new Refused(version.Rejection!));
+            return;
+        }
+        deltas.AddRange(version.Deltas);
+        CommitDeltas(deltas, new Authored(version.Last.Id));
+    }
+
+    private object ReadFile(string name)
+    {
+        var tool = _replica!.State.DefaultTool(ToolKind.Files);
+        var view = tool is null ? null : _replica.State.FilesOf(tool.Value)?.View().FirstOrDefault(f => f.Name == name);
+        if (view is null) return new Refused($"no file named '{name}'", 404);
+        using var content = new MemoryStream((int)Math.Min(view.Version.Size, int.MaxValue));
+        foreach (var chunk in view.Version.Chunks)
+        {
+            var data = _replica.ReadChunk(tool!.Value, chunk.Hash);
+            if (data is null) return new Refused($"'{name}' is not complete here yet", 409);
+            content.Write(data);
+        }
+        return new FileContent(content.ToArray());
+    }
+
+    private static DeltasRecorded Recorded(IEnumerable<SealedDelta> deltas)
+    {
+        var e = new DeltasRecorded();
+        foreach (var d in deltas) e.Sealed.Add(ByteString.CopyFrom(d.Bytes));
+        return e;
+    }
+}

@@ -1,0 +1,41 @@
+using ActorSync.Core.Causality;
+using ActorSync.Core.Identity;
+using ActorSync.Core.Operations;
+using ActorSync.Core.Permissions;
+
+namespace ActorSync.Peer.Actors.Workspaces;
+
+/// <summary>Commands and queries of the workspace manager and workspace actors.</summary>
+public static class WorkspaceProtocol
+{
+    // --- to the workspace manager
+    public sealed record CreateWorkspace(string Name);
+    public sealed record JoinWorkspace(byte[] Invitation);
+    public sealed record ToWorkspace(WorkspaceId Workspace, object Message);
+    public sealed record ListWorkspaces;
+    public sealed record WorkspaceList(IReadOnlyList<Api.WorkspaceSummary> Workspaces);
+
+    // --- to a workspace actor
+    /// <summary>First message of a new workspace actor: create the workspace, or join it by invitation.</summary>
+    public sealed record Initialize(string? CreateName, byte[]? JoinInvitation);
+
+    public sealed record Author(ToolId Tool, DeltaOp Op);
+    public sealed record Invite(ContactCard Card, Role Role);
+    public sealed record Uninvite(AccountId Member);
+    public sealed record PutFileContent(string Name, byte[] Content);
+    public sealed record GetFileContent(string Name);
+    public sealed record GetDetails;
+    public sealed record GetSummary;
+    public sealed record GetEntries(ToolKind Kind);
+    public sealed record GetFiles;
+    public sealed record GetJoinProgress;
+
+    // --- replies
+    public sealed record Created(WorkspaceId Workspace);
+    public sealed record Authored(DeltaId Id);
+    public sealed record Refused(string Reason, int Status = 400);
+    public sealed record FileContent(byte[] Content);
+
+    /// <summary>Published on the event stream for `actorsync watch`: Groove's alerts for a headless peer.</summary>
+    public sealed record Alert(DateTimeOffset Time, string Kind, string? Workspace, string Text);
+}

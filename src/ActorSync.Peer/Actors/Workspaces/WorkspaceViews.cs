@@ -1,0 +1,50 @@
+using ActorSync.Core.Identity;
+using ActorSync.Core.Permissions;
+using ActorSync.Core.Replication;
+using ActorSync.Peer.Api;
+
+namespace ActorSync.Peer.Actors.Workspaces;
+
+/// <summary>Read models of a replica for the API: pure functions of its state.</summary>
+internal static class WorkspaceViews
+{
+    public static WorkspaceSummary Summary(Replica r) =>
+        new(r.Id.ToString(), r.State.Current.Name, r.State.Current.RoleOf(r.Account)?.Name() ?? "none", r.State.Current.Members.Count);
+
+    public static WorkspaceDetails Details(Replica r, IReadOnlyDictionary<DeviceId, MemberSync> sync)
+    {
+        var admin = r.State.Current;
+        var members = admin.Members.Values.Select(m => new MemberView(
+            m.Id.ToString(), m.Name, m.Role.Name(),
+            m.Card.Devices.Select(d =>
+            {
+                var s = sync.GetValueOrDefault(d.Id);
+                var own = d.Id == r.Device;
+                var applied = own ? r.State.AppliedCount : s?.Known.Entries.Sum(e => (long)e.Seq) ?? 0;
+                var pending = own || s is null ? 0 : r.MissingFrom(s.Known).LongCount();
+                return new MemberDeviceView(d.Id.ToString(), own ? "this device" : s?.LinkUp == true ? "online" : "offline",
+                    own ? "local" : s?.LinkUp == true ? "direct" : "none", applied, pending);
+            }).ToList())).ToList();
+        return new WorkspaceDetails(r.Id.ToString(), admin.Name, admin.RoleOf(r.Account)?.Name() ?? "none", r.State.StateHash(),
+            r.State.AppliedCount, r.BufferedCount, r.ParkedCount, r.Rejected.Count, members,
+            admin.Tools.Values.Select(t => $"{t.Id} ({t.Kind.ToString().ToLowerInvariant()})").ToList());
+    }
+
+    public static IReadOnlyList<EntryView> Entries(Replica r, ToolKind kind)
+    {
+        var tool = r.State.DefaultTool(kind);
+        if (tool is null) return [];
+        var admin = r.State.Current;
+        return (r.State.EntriesOf(tool.Value)?.Live ?? []).Select(e => new EntryView(
+            e.Id.ToString(), e.Creator.ToString(), admin.CardOf(e.Creator)?.Name ?? e.Creator.Short, e.Created.ToString(),
+            e.Values.ToDictionary(v => v.Key, v => v.Value), e.Edited)).ToList();
+    }
+
+    public static IReadOnlyList<FileInfoView> Files(Replica r)
+    {
+        var tool = r.State.DefaultTool(ToolKind.Files);
+        if (tool is null || r.State.FilesOf(tool.Value) is not { } files) return [];
+        return files.View().Select(f => new FileInfoView(f.Name, f.Version.Size, Convert.ToHexStringLower(f.Version.ContentHash),
+            f.Version.AuthorName, f.Version.Version, f.IsConflictCopy, files.HasContent(f.Version))).ToList();
+    }
+}

@@ -1,0 +1,229 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Akka.Actor;
+using ActorSync.Core.Causality;
+using ActorSync.Core.Identity;
+using ActorSync.Core.Operations;
+using ActorSync.Core.Permissions;
+using ActorSync.Peer.Actors;
+using ActorSync.Peer.Actors.Device;
+using ActorSync.Peer.Actors.Presence;
+using ActorSync.Peer.Actors.Workspaces;
+using static ActorSync.Peer.Actors.Workspaces.WorkspaceProtocol;
+
+namespace ActorSync.Peer.Api;
+
+/// <summary>
+/// The API's view of the running peer: each call is one ask into the actor tree (the /device
+/// actor), with the reply mapped to a DTO or a <see cref="PeerRequestException"/>.
+/// </summary>
+public sealed class ActorPeerFacade : IPeerFacade
+{
+    private readonly ActorSystem _system;
+    private readonly IActorRef _device;
+    private readonly PeerContext _peer;
+    private readonly Func<string?> _listenAddress;
+
+    public ActorPeerFacade(ActorSystem system, IActorRef device, PeerContext peer, Func<string?> listenAddress)
+    {
+        _system = system;
+        _device = device;
+        _peer = peer;
+        _listenAddress = listenAddress;
+    }
+
+    private TimeSpan Timeout => _peer.Settings.AskTimeout;
+
+    private async Task<T> Ask<T>(object message, CancellationToken ct, TimeSpan? timeout = null)
+    {
+        object reply;
+        try
+        {
+            reply = await _device.Ask(message, timeout ?? Timeout, ct).ConfigureAwait(false);
+        }
+        catch (AskTimeoutException)
+        {
+            throw new PeerRequestException("the peer did not answer in time", 504);
+        }
+        return reply switch
+        {
+            Refused r => throw new PeerRequestException(r.Reason, r.Status),
+            Status.Failure f => throw new PeerRequestException("the request failed: " + f.Cause.GetType().Name, 500),
+            T t => t,
+            _ => throw new PeerRequestException($"unexpected reply {reply.GetType().Name}", 500),
+        };
+    }
+
+    private Task<T> AskWorkspace<T>(string workspace, object message, CancellationToken ct, TimeSpan? timeout = null) =>
+        Ask<T>(new DeviceProtocol.ToWorkspaces(new ToWorkspace(ParseWorkspace(workspace), message)), ct, timeout);
+
+    private static WorkspaceId ParseWorkspace(string text) =>
+        WorkspaceId.TryParse(text, out var id) ? id : throw new PeerRequestException($"'{text}' is not a workspace id");
+
+    private static AccountId ParseAccount(string text) =>
+        AccountId.TryParse(text, out var id) ? id : throw new PeerRequestException($"'{text}' is not an account id (check the characters)");
+
+    private static DeltaId ParseEntry(string text) =>
+        DeltaId.TryParse(text, out var id) ? id : throw new PeerRequestException($"'{text}' is not an entry id");
+
+    public Task<PeerInfo> InfoAsync(CancellationToken ct) =>
+        Task.FromResult(new PeerInfo(_peer.Account.Id.ToString(), _peer.Account.Name, _peer.Device.Id.ToString(), _listenAddress()));
+
+    public Task<string> CardAsync(CancellationToken ct) => Task.FromResult(_peer.Home.Card.ToText());
+
+    public Task<ContactView> AddContactAsync(string card, string? address, CancellationToken ct) =>
+        Ask<ContactView>(new DeviceProtocol.AddContact(card, address), ct);
+
+    public Task<IReadOnlyList<ContactView>> ContactsAsync(CancellationToken ct) =>
+        Ask<IReadOnlyList<ContactView>>(new DeviceProtocol.GetContacts(), ct);
+
+    public async Task<string> CreateWorkspaceAsync(string name, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(name) || name.Length > 200) throw new PeerRequestException("a workspace name is 1-200 characters");
+        var created = await Ask<Created>(new DeviceProtocol.ToWorkspaces(new WorkspaceProtocol.CreateWorkspace(name.Trim())), ct).ConfigureAwait(false);
+        return created.Workspace.ToString();
+    }
+
+    public async Task<IReadOnlyList<WorkspaceSummary>> WorkspacesAsync(CancellationToken ct) =>
+        (await Ask<WorkspaceList>(new DeviceProtocol.ToWorkspaces(new ListWorkspaces()), ct).ConfigureAwait(false)).Workspaces;
+
+    public Task<WorkspaceDetails> ShowWorkspaceAsync(string workspace, CancellationToken ct) =>
+        AskWorkspace<WorkspaceDetails>(workspace, new GetDetails(), ct);
+
+    public async Task InviteAsync(string workspace, string account, Role role, CancellationToken ct)
+    {
+        var found = await Ask<DeviceProtocol.ContactFound>(new DeviceProtocol.FindContact(ParseAccount(account)), ct).ConfigureAwait(false);
+        var card = found.Card ?? throw new PeerRequestException("that account is not a contact: add its card first (actorsync contact add)", 404);
+        await AskWorkspace<Authored>(workspace, new Invite(card, role), ct).ConfigureAwait(false);
+    }
+
+    public Task<IReadOnlyList<InvitationView>> InvitationsAsync(CancellationToken ct) =>
+        Ask<IReadOnlyList<InvitationView>>(new DeviceProtocol.GetInvitations(), ct);
+
+    public async Task<JoinProgress> AcceptAsync(string workspace, CancellationToken ct)
+    {
+        await Ask<Created>(new DeviceProtocol.AcceptInvitation(ParseWorkspace(workspace)), ct).ConfigureAwait(false);
+        return await JoinProgressAsync(workspace, ct).ConfigureAwait(false);
+    }
+
+    public Task<JoinProgress> JoinProgressAsync(string workspace, CancellationToken ct) =>
+        AskWorkspace<JoinProgress>(workspace, new GetJoinProgress(), ct);
+
+    public Task UninviteAsync(string workspace, string account, CancellationToken ct) =>
+        AskWorkspace<Authored>(workspace, new Uninvite(ParseAccount(account)), ct);
+
+    public Task ChangeRoleAsync(string workspace, string account, Role role, CancellationToken ct) =>
+        AskWorkspace<Authored>(workspace, new Author(ToolId.Workspace, new ChangeRole(ParseAccount(account), role)), ct);
+
+    public async Task<string> CreateEntryAsync(string workspace, ToolKind kind, IReadOnlyDictionary<string, string> fields, CancellationToken ct)
+    {
+        var tool = await ToolOf(workspace, kind, ct).ConfigureAwait(false);
+        var authored = await AskWorkspace<Authored>(workspace, new Author(tool, new CreateEntry(Fields(fields))), ct).ConfigureAwait(false);
+        return authored.Id.ToString();
+    }
+
+    public async Task EditEntryAsync(string workspace, ToolKind kind, string entry, IReadOnlyDictionary<string, string> fields, CancellationToken ct)
+    {
+        var tool = await ToolOf(workspace, kind, ct).ConfigureAwait(false);
+        await AskWorkspace<Authored>(workspace, new Author(tool, new EditEntry(ParseEntry(entry), Fields(fields))), ct).ConfigureAwait(false);
+    }
+
+    public async Task DeleteEntryAsync(string workspace, ToolKind kind, string entry, CancellationToken ct)
+    {
+        var tool = await ToolOf(workspace, kind, ct).ConfigureAwait(false);
+        await AskWorkspace<Authored>(workspace, new Author(tool, new DeleteEntry(ParseEntry(entry))), ct).ConfigureAwait(false);
+    }
+
+    public Task<IReadOnlyList<EntryView>> EntriesAsync(string workspace, ToolKind kind, CancellationToken ct) =>
+        AskWorkspace<IReadOnlyList<EntryView>>(workspace, new GetEntries(kind), ct);
+
+    public async Task<FileInfoView> PutFileAsync(string workspace, string name, Stream content, CancellationToken ct)
+    {
+        using var buffer = new MemoryStream();
+        await content.CopyToAsync(buffer, ct).ConfigureAwait(false);
+        await AskWorkspace<Authored>(workspace, new PutFileContent(name, buffer.ToArray()), ct).ConfigureAwait(false);
+        var files = await FilesAsync(workspace, ct).ConfigureAwait(false);
+        return files.FirstOrDefault(f => f.Name == name) ?? throw new PeerRequestException("the file was stored but is not listed", 500);
+    }
+
+    public async Task GetFileAsync(string workspace, string name, Stream destination, CancellationToken ct)
+    {
+        var content = await AskWorkspace<FileContent>(workspace, new GetFileContent(name), ct).ConfigureAwait(false);
+        await destination.WriteAsync(content.Content, ct).ConfigureAwait(false);
+    }
+
+    public Task<IReadOnlyList<FileInfoView>> FilesAsync(string workspace, CancellationToken ct) =>
+        AskWorkspace<IReadOnlyList<FileInfoView>>(workspace, new GetFiles(), ct);
+
+    public async IAsyncEnumerable<AlertView> WatchAsync(string? workspace, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var channel = Channel.CreateBounded<AlertView>(new BoundedChannelOptions(1024) { FullMode = BoundedChannelFullMode.DropOldest });
+        var bridge = _system.ActorOf(Props.Create(() => new AlertBridge(channel.Writer, workspace)));
+        try
+        {
+            await foreach (var alert in channel.Reader.ReadAllAsync(ct).ConfigureAwait(false)) yield return alert;
+        }
+        finally
+        {
+            _system.Stop(bridge);
+        }
+    }
+
+    private async Task<ToolId> ToolOf(string workspace, ToolKind kind, CancellationToken ct)
+    {
+        var details = await ShowWorkspaceAsync(workspace, ct).ConfigureAwait(false);
+        var name = kind.ToString().ToLowerInvariant();
+        var tool = details.Tools.Select(t => t.Split(' ')[0]).FirstOrDefault(t => t == name)
+                   ?? details.Tools.FirstOrDefault(t => t.EndsWith($"({name})", StringComparison.Ordinal))?.Split(' ')[0];
+        return tool is null ? throw new PeerRequestException($"the workspace has no {name} tool", 404) : new ToolId(tool);
+    }
+
+    private static EntryFields Fields(IReadOnlyDictionary<string, string> fields)
+    {
+        try
+        {
+            return new EntryFields(fields);
+        }
+        catch (ArgumentException e)
+        {
+            throw new PeerRequestException(e.Message);
+        }
+    }
+
+    /// <summary>Copies alerts and presence changes from the event stream into one watcher's channel.</summary>
+    private sealed class AlertBridge : UntypedActor
+    {
+        private readonly ChannelWriter<AlertView> _writer;
+        private readonly string? _workspace;
+
+        public AlertBridge(ChannelWriter<AlertView> writer, string? workspace)
+        {
+            _writer = writer;
+            _workspace = workspace;
+        }
+
+        protected override void PreStart()
+        {
+            Context.System.EventStream.Subscribe(Self, typeof(Alert));
+            Context.System.EventStream.Subscribe(Self, typeof(PresenceProtocol.PresenceChanged));
+        }
+
+        protected override void PostStop() => _writer.TryComplete();
+
+        protected override void OnReceive(object message)
+        {
+            switch (message)
+            {
+                case Alert a when _workspace is null || a.Workspace is null || a.Workspace == _workspace:
+                    _writer.TryWrite(new AlertView(a.Time.ToString("O"), a.Kind, a.Workspace, a.Text));
+                    break;
+                case PresenceProtocol.PresenceChanged p:
+                    _writer.TryWrite(new AlertView(DateTimeOffset.UtcNow.ToString("O"), "presence", null,
+                        $"device {p.Presence.Device.Short} of {p.Presence.Account.Short} is {p.Presence.Status.ToString().ToLowerInvariant()}"));
+                    break;
+                default:
+                    break;
+            }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+using ActorSync.Core.Permissions;
+
+namespace ActorSync.Peer.Api;
+
+/// <summary>
+/// Everything the local HTTP API (and so every CLI verb) can ask of a running peer. Implemented over
+/// the actor tree by <c>ActorPeerFacade</c>; the API layer only maps HTTP onto it. Ids travel as text
+/// (workspace ids, account ids, entry ids) exactly as the CLI prints them. Failures throw
+/// <see cref="PeerRequestException"/> with a one-line message safe to show to the user.
+/// </summary>
+public interface IPeerFacade
+{
+    Task<PeerInfo> InfoAsync(CancellationToken ct);
+    Task<string> CardAsync(CancellationToken ct);
+
+    Task<ContactView> AddContactAsync(string card, string? address, CancellationToken ct);
+    Task<IReadOnlyList<ContactView>> ContactsAsync(CancellationToken ct);
+
+    Task<string> CreateWorkspaceAsync(string name, CancellationToken ct);
+    Task<IReadOnlyList<WorkspaceSummary>> WorkspacesAsync(CancellationToken ct);
+    Task<WorkspaceDetails> ShowWorkspaceAsync(string workspace, CancellationToken ct);
+    Task InviteAsync(string workspace, string account, Role role, CancellationToken ct);
+    Task<IReadOnlyList<InvitationView>> InvitationsAsync(CancellationToken ct);
+    /// <summary>Accepts a pending invitation; completes once the first copy is applied (or the timeout passes, with progress so far).</summary>
+    Task<JoinProgress> AcceptAsync(string workspace, CancellationToken ct);
+    Task<JoinProgress> JoinProgressAsync(string workspace, CancellationToken ct);
+    Task UninviteAsync(string workspace, string account, CancellationToken ct);
+    Task ChangeRoleAsync(string workspace, string account, Role role, CancellationToken ct);
+
+    /// <summary>Creates an entry in an entry tool (discussion, chat, calendar, notepad, sketchpad, pictures); returns its id.</summary>
+    Task<string> CreateEntryAsync(string workspace, ToolKind kind, IReadOnlyDictionary<string, string> fields, CancellationToken ct);
+    Task EditEntryAsync(string workspace, ToolKind kind, string entry, IReadOnlyDictionary<string, string> fields, CancellationToken ct);
+    Task DeleteEntryAsync(string workspace, ToolKind kind, string entry, CancellationToken ct);
+    Task<IReadOnlyList<EntryView>> EntriesAsync(string workspace, ToolKind kind, CancellationToken ct);
+
+    Task<FileInfoView> PutFileAsync(string workspace, string name, Stream content, CancellationToken ct);
+    /// <summary>Writes the file's current content to <paramref name="destination"/>; fails if content is not all here yet.</summary>
+    Task GetFileAsync(string workspace, string name, Stream destination, CancellationToken ct);
+    Task<IReadOnlyList<FileInfoView>> FilesAsync(string workspace, CancellationToken ct);
+
+    /// <summary>Alerts as they happen (new entries, files, chat, members, presence, conflicts, rejected deltas).</summary>
+    IAsyncEnumerable<AlertView> WatchAsync(string? workspace, CancellationToken ct);
+}
+
+/// <summary>A refused or failed request, with a message for the user (never secrets or content).</summary>
+public sealed class PeerRequestException : Exception
+{
+    public PeerRequestException(string message, int status = 400) : base(message) => Status = status;
+    public int Status { get; }
+}
+
+public sealed record PeerInfo(string Account, string Name, string Device, string? ListenAddress);
+public sealed record ContactView(string Account, string Name, IReadOnlyList<string> Devices, string Presence, string? Address);
+public sealed record WorkspaceSummary(string Id, string Name, string Role, int Members);
+public sealed record MemberView(string Account, string Name, string Role, IReadOnlyList<MemberDeviceView> Devices);
+public sealed record MemberDeviceView(string Device, string Presence, string Route, long AppliedDeltas, long PendingToSend);
+public sealed record WorkspaceDetails(
+    string Id, string Name, string Role, string StateHash, long Deltas, int Buffered, int Parked, int Rejected,
+    IReadOnlyList<MemberView> Members, IReadOnlyList<string> Tools);
+public sealed record InvitationView(string Workspace, string Name, string Inviter, string InviterName, string Role, string Status);
+public sealed record JoinProgress(string Workspace, bool Complete, long Deltas, string? Message);
+public sealed record EntryView(
+    string Id, string Author, string AuthorName, string Time, IReadOnlyDictionary<string, string> Fields, bool Edited);
+public sealed record FileInfoView(string Name, long Size, string Hash, string Author, int Version, bool ConflictCopy, bool ContentComplete);
+public sealed record AlertView(string Time, string Kind, string? Workspace, string Text);

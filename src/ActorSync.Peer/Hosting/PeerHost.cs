@@ -1,0 +1,115 @@
+using Akka.Actor;
+using ActorSync.Peer.Actors;
+using ActorSync.Peer.Actors.Device;
+using ActorSync.Peer.Actors.Links;
+using ActorSync.Peer.Actors.Presence;
+using ActorSync.Peer.Api;
+using ActorSync.Peer.Home;
+using ActorSync.Peer.Links;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ActorSync.Peer.Hosting;
+
+/// <summary>
+/// One running peer: the actor tree (/user/device), the device-link transport (gRPC, mutual TLS),
+/// LAN presence, and the local API. <see cref="StartAsync"/> is what tests use in-process;
+/// <see cref="RunAsync"/> is `actorsync peer`.
+/// </summary>
+public sealed class PeerHost : IAsyncDisposable
+{
+    private readonly PeerHome _home;
+    private readonly ActorSystem _system;
+    private readonly GrpcLinkTransport _transport;
+    private readonly LanPresence? _lan;
+    private readonly ApiServer _api;
+
+    private PeerHost(PeerHome home, ActorSystem system, GrpcLinkTransport transport, LanPresence? lan, ApiServer api, IActorRef device,
+        IPeerFacade facade)
+    {
+        _home = home;
+        _system = system;
+        _transport = transport;
+        _lan = lan;
+        _api = api;
+        Device = device;
+        Facade = facade;
+    }
+
+    public IActorRef Device { get; }
+    public IPeerFacade Facade { get; }
+    public ActorSystem System => _system;
+    public string ApiUrl => _api.Url;
+    public string? ListenAddress => _transport.ListenAddress;
+    public PeerHome Home => _home;
+
+    public static async Task<PeerHost> StartAsync(PeerOptions options, ILoggerFactory? loggers = null, TimeProvider? clock = null,
+        CancellationToken ct = default)
+    {
+        loggers ??= NullLoggerFactory.Instance;
+        clock ??= TimeProvider.System;
+        var home = PeerHome.Load(options.Home);
+        PeerConfig.EnsureWal(home.JournalDatabase);
+        PeerConfig.EnsureWal(home.SnapshotDatabase);
+        var config = PeerConfig.Load(home.JournalDatabase, home.SnapshotDatabase, options.ConfigFile);
+        var settings = PeerSettings.From(config);
+        var pins = new PinDirectory();
+        var known = new KnownDevices(pins);
+        var context = new PeerContext(home, settings, known, clock);
+
+        var transport = new GrpcLinkTransport(home.Tls, pins, new GrpcLinkOptions { ListenAddress = options.Listen }, loggers, clock);
+        var system = ActorSystem.Create("actorsync-peer", config);
+        var device = system.ActorOf(DeviceActor.Props(context, transport), "device");
+        if (options.Listen is not null)
+        {
+            await transport.StartAsync(async connection =>
+            {
+                device.Tell(new LinkManager.Inbound(connection));
+                await connection.Closed.ConfigureAwait(false);
+            }, ct).ConfigureAwait(false);
+        }
+        LanPresence? lan = null;
+        if (settings.LanEnabled)
+        {
+            var presence = await system.ActorSelection("/user/device/presence").ResolveOne(settings.AskTimeout, ct).ConfigureAwait(false);
+            lan = new LanPresence(settings.LanHost, settings.LanPorts, settings.LanInterval, home.Device, transport.ListenAddress, known,
+                presence, clock, loggers.CreateLogger<LanPresence>());
+        }
+        var facade = new ActorPeerFacade(system, device, context, () => transport.ListenAddress);
+        var token = home.IssueApiToken();
+        var api = await ApiServer.StartAsync(facade, options.Api, token, ct).ConfigureAwait(false);
+        PeerHome.WriteSecret(home.ApiAddressPath, global::System.Text.Encoding.UTF8.GetBytes(api.Url + "\n"));
+        return new PeerHost(home, system, transport, lan, api, device, facade);
+    }
+
+    /// <summary>`actorsync peer`: start, print where it listens, run until cancelled, stop cleanly.</summary>
+    public static async Task<int> RunAsync(PeerOptions options, TextWriter output, CancellationToken ct)
+    {
+        await using var host = await StartAsync(options, ct: ct).ConfigureAwait(false);
+        await output.WriteLineAsync($"account: {host.Home.Account.Id}").ConfigureAwait(false);
+        await output.WriteLineAsync($"device: {host.Home.Device.Id}").ConfigureAwait(false);
+        await output.WriteLineAsync($"listen: {host.ListenAddress ?? "off"}").ConfigureAwait(false);
+        await output.WriteLineAsync($"api: {host.ApiUrl}").ConfigureAwait(false);
+        await output.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // SIGTERM / SIGINT: fall through to a clean stop
+        }
+        await output.WriteLineAsync("stopping").ConfigureAwait(false);
+        return 0;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        File.Delete(_home.ApiAddressPath);
+        await _api.DisposeAsync().ConfigureAwait(false);
+        if (_lan is not null) await _lan.DisposeAsync().ConfigureAwait(false);
+        await _transport.DisposeAsync().ConfigureAwait(false);
+        await CoordinatedShutdown.Get(_system).Run(CoordinatedShutdown.ClrExitReason.Instance).ConfigureAwait(false);
+        _home.Dispose();
+    }
+}

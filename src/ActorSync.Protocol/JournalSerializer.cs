@@ -1,0 +1,58 @@
+using Akka.Actor;
+using Akka.Serialization;
+using ActorSync.Protocol.Journal;
+using Google.Protobuf;
+
+namespace ActorSync.Protocol;
+
+/// <summary>
+/// The Akka serializer for everything a peer journals: protobuf messages named by a short, stable
+/// manifest (never a .NET type name), so renames do not break old journals and nothing in a
+/// journal can make the reader instantiate a type of the writer's choosing.
+/// </summary>
+public sealed class JournalSerializer : SerializerWithStringManifest
+{
+    private static readonly Dictionary<Type, string> Manifests = new()
+    {
+        [typeof(DeltasRecorded)] = "d",
+        [typeof(DeltaRecorded)] = "d1",
+        [typeof(KeyringRecorded)] = "k",
+        [typeof(WorkspaceJoined)] = "wj",
+        [typeof(WorkspaceCreated)] = "wc",
+        [typeof(WorkspaceForgotten)] = "wf",
+        [typeof(ContactRecorded)] = "c",
+        [typeof(InvitationRecorded)] = "i",
+        [typeof(InvitationDismissed)] = "ix",
+    };
+
+    private static readonly Dictionary<string, MessageParser> Parsers = new()
+    {
+        ["d"] = DeltasRecorded.Parser,
+        ["d1"] = DeltaRecorded.Parser,
+        ["k"] = KeyringRecorded.Parser,
+        ["wj"] = WorkspaceJoined.Parser,
+        ["wc"] = WorkspaceCreated.Parser,
+        ["wf"] = WorkspaceForgotten.Parser,
+        ["c"] = ContactRecorded.Parser,
+        ["i"] = InvitationRecorded.Parser,
+        ["ix"] = InvitationDismissed.Parser,
+    };
+
+    public JournalSerializer(ExtendedActorSystem system) : base(system) { }
+
+    /// <summary>Fixed id registered in config/peer.hocon (Akka reserves ids below 100).</summary>
+    public override int Identifier => 4711;
+
+    public override string Manifest(object o) =>
+        Manifests.TryGetValue(o.GetType(), out var m) ? m : throw new ArgumentException($"{o.GetType().Name} is not a journal message", nameof(o));
+
+    public override byte[] ToBinary(object obj) =>
+        obj is IMessage message && Manifests.ContainsKey(obj.GetType())
+            ? message.ToByteArray()
+            : throw new ArgumentException($"{obj.GetType().Name} is not a journal message", nameof(obj));
+
+    public override object FromBinary(byte[] bytes, string manifest) =>
+        Parsers.TryGetValue(manifest, out var parser)
+            ? parser.ParseFrom(bytes)
+            : throw new System.Runtime.Serialization.SerializationException($"unknown journal manifest '{manifest}'");
+}

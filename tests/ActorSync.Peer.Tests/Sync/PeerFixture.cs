@@ -1,0 +1,67 @@
+using ActorSync.Peer.Home;
+using ActorSync.Peer.Hosting;
+
+namespace ActorSync.Peer.Tests.Sync;
+
+/// <summary>A real peer in this process: its own home folder, actor system, TLS links on 127.0.0.1 and local API.</summary>
+internal sealed class TestPeer : IAsyncDisposable
+{
+    private TestPeer(string home, PeerHost host)
+    {
+        HomePath = home;
+        Host = host;
+    }
+
+    public string HomePath { get; }
+    public PeerHost Host { get; private set; }
+    public Api.IPeerFacade Api => Host.Facade;
+
+    public static async Task<TestPeer> StartAsync(string name, string? home = null)
+    {
+        home ??= Path.Combine(Path.GetTempPath(), "actorsync-test-" + Guid.NewGuid().ToString("N")[..12], name);
+        if (!PeerHome.Exists(home)) PeerHome.Init(home, name, []).Dispose();
+        var config = Path.Combine(home, "test.hocon");
+        // LAN presence off: tests wire peers by address, so parallel test runs cannot see each other.
+        await File.WriteAllTextAsync(config, """
+            actorsync.peer.presence.lan.enabled = off
+            actorsync.peer.anti-entropy-interval = 500ms
+            actorsync.peer.links.dial-backoff-max = 1s
+            """);
+        var host = await PeerHost.StartAsync(new PeerOptions(home, "127.0.0.1:0", "127.0.0.1:0", null, config));
+        return new TestPeer(home, host);
+    }
+
+    /// <summary>Stops the peer and starts it again on the same home (and a new port).</summary>
+    public async Task RestartAsync()
+    {
+        await Host.DisposeAsync();
+        var name = Path.GetFileName(HomePath);
+        var again = await StartAsync(name, HomePath);
+        Host = again.Host;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Host.DisposeAsync();
+        try { Directory.Delete(Path.GetDirectoryName(HomePath)!, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    /// <summary>Makes two peers contacts of each other, each knowing where the other listens.</summary>
+    public static async Task ConnectAsync(TestPeer a, TestPeer b)
+    {
+        await a.Api.AddContactAsync(await b.Api.CardAsync(default), b.Host.ListenAddress, default);
+        await b.Api.AddContactAsync(await a.Api.CardAsync(default), a.Host.ListenAddress, default);
+    }
+
+    /// <summary>Polls a condition until it holds or the (generous) timeout passes; never a fixed sleep.</summary>
+    public static async Task Eventually(Func<Task<bool>> condition, string what, int seconds = 60)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await condition()) return;
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"timed out waiting for: {what}");
+    }
+}
