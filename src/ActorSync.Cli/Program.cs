@@ -14,4 +14,4 @@ void OnSignal(PosixSignalContext signal)
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
 
-return await CliApp.RunAsync(args, CliConsole.System, stop.Token);
+return await CliApp.RunAsync(args, CliConsole.Standard, stop.Token);

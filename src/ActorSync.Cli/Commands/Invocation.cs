@@ -6,7 +6,7 @@ namespace ActorSync.Cli.Commands;
 /// <summary>The process's streams and environment, injectable so tests run verbs in-process.</summary>
 internal sealed record CliConsole(TextWriter Out, TextWriter Err, TextReader In, Func<Stream> OpenStdout, bool Interactive)
 {
-    public static CliConsole System => new(Console.Out, Console.Error, Console.In, Console.OpenStandardOutput, !Console.IsErrorRedirected);
+    public static CliConsole Standard => new(Console.Out, Console.Error, Console.In, Console.OpenStandardOutput, !Console.IsErrorRedirected);
 }
 
 /// <summary>One run of one verb: its parsed arguments, where to write, and (lazily) the client of this home's peer.</summary>

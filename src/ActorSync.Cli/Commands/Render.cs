@@ -84,9 +84,9 @@ internal static class Render
 
     private static string Fields(params (string Label, string Value)[] fields)
     {
-        var width = fields.Max(f => f.Label.Length) + 1;
+        var width = fields.Max(f => f.Label.Length) + 3;
         var text = new StringBuilder();
-        foreach (var (label, value) in fields) text.Append((label + ":").PadRight(width + 1)).Append(TextTable.Clean(value)).Append('\n');
+        foreach (var (label, value) in fields) text.Append((label + ":").PadRight(width)).Append(TextTable.Clean(value)).Append('\n');
         return text.ToString();
     }
 }

@@ -19,7 +19,12 @@ public sealed class KnownDevices
     private readonly ConcurrentDictionary<DeviceId, KnownDevice> _devices = new();
     private readonly PinDirectory _pins;
 
+    private long _pinConflicts;
+
     public KnownDevices(PinDirectory pins) => _pins = pins;
+
+    /// <summary>Cards seen that claimed a TLS key already pinned to another device.</summary>
+    public long PinConflicts => Interlocked.Read(ref _pinConflicts);
 
     public IPinDirectory Pins => _pins;
 
@@ -31,7 +36,8 @@ public sealed class KnownDevices
         {
             if (Signing.TryImportPublicKey(d.PublicKey) is not { } key) continue;
             added |= _devices.TryAdd(d.Id, new KnownDevice(d.Id, card.AccountId, card.Name, key, d.TlsPin));
-            if (d.TlsPin is { } pin) _pins.Add(d.Id, pin);
+            // A card naming another device's TLS key must not take over that key's links: refused, counted.
+            if (d.TlsPin is { } pin && !_pins.Add(d.Id, pin)) Interlocked.Increment(ref _pinConflicts);
         }
         return added;
     }

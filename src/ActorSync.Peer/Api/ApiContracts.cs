@@ -33,19 +33,20 @@ public sealed record ApiError(string Error);
 /// <summary>The JSON conventions both ends of the local API share (System.Text.Json, camelCase).</summary>
 public static class ApiJson
 {
-    /// <summary>On the wire: web defaults (camelCase, case-insensitive reads), field names in dictionaries kept as they are.</summary>
-    public static JsonSerializerOptions Wire { get; } = Freeze(new JsonSerializerOptions(JsonSerializerDefaults.Web));
+    /// <summary>
+    /// On the wire: web defaults (camelCase, case-insensitive reads), field names in dictionaries kept
+    /// as they are, and text escaped only where JSON requires it: the API serves no HTML, and its
+    /// messages should read the same in a terminal as in a log.
+    /// </summary>
+    public static JsonSerializerOptions Wire { get; } = Freeze(new JsonSerializerOptions(JsonSerializerDefaults.Web)
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
 
     /// <summary>For people and scripts reading `--json` output: indented, non-ASCII text left readable (control characters stay escaped).</summary>
     public static JsonSerializerOptions Display { get; } = Freeze(new JsonSerializerOptions(JsonSerializerDefaults.Web)
     {
         WriteIndented = true,
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    });
-
-    /// <summary>One document per line, for streams (`watch --json`).</summary>
-    public static JsonSerializerOptions Line { get; } = Freeze(new JsonSerializerOptions(JsonSerializerDefaults.Web)
-    {
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     });
 

@@ -26,9 +26,15 @@ internal sealed class ApiGuard
     /// <summary>Outermost: turns whatever a handler throws into a status and a safe message.</summary>
     public async Task CatchFailures(HttpContext ctx, RequestDelegate next)
     {
+        // Every answer is JSON, bytes or an event stream; no browser should guess otherwise.
+        ctx.Response.Headers.XContentTypeOptions = "nosniff";
         try
         {
             await next(ctx);
+            // Routing answers some refusals itself (no route, wrong method, not JSON) with an empty
+            // body; give those the same JSON shape as every other error.
+            if (!ctx.Response.HasStarted && ctx.Response.StatusCode >= 400)
+                await WriteError(ctx, ctx.Response.StatusCode, Describe(ctx.Response.StatusCode));
         }
         catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
         {
@@ -86,6 +92,15 @@ internal sealed class ApiGuard
         TimeoutException => (StatusCodes.Status504GatewayTimeout, "the peer did not answer in time"),
         OperationCanceledException => (StatusCodes.Status503ServiceUnavailable, "the peer is stopping or busy; try again"),
         _ => (StatusCodes.Status500InternalServerError, "internal error in the peer (details are in the peer's log)"),
+    };
+
+    private static string Describe(int status) => status switch
+    {
+        StatusCodes.Status404NotFound => "no such route (see: actorsync help)",
+        StatusCodes.Status405MethodNotAllowed => "this route does not take that method",
+        StatusCodes.Status413PayloadTooLarge => "request body too large",
+        StatusCodes.Status415UnsupportedMediaType => "expected a JSON body (Content-Type: application/json)",
+        _ => "malformed request",
     };
 
     internal static Task WriteError(HttpContext ctx, int status, string message)

@@ -55,8 +55,6 @@ internal static class ApiRoutes
 
         v1.MapGet("/watch", (HttpContext ctx, string? ws) =>
             AlertStream.Run(ctx, facade, string.IsNullOrWhiteSpace(ws) ? null : ws, limits.Heartbeat, stopping));
-
-        app.MapFallback(() => Results.Json(new ApiError("no such route (see: actorsync help)"), ApiJson.Wire, statusCode: StatusCodes.Status404NotFound));
     }
 
     private static void MapEntries(RouteGroupBuilder entries, IPeerFacade facade)

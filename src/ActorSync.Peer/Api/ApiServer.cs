@@ -77,7 +77,11 @@ public sealed class ApiServer : IAsyncDisposable
         builder.Services.AddSingleton(loggers);
         builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = StopGrace);
-        builder.Services.ConfigureHttpJsonOptions(j => j.SerializerOptions.PropertyNamingPolicy = ApiJson.Wire.PropertyNamingPolicy);
+        builder.Services.ConfigureHttpJsonOptions(j =>
+        {
+            j.SerializerOptions.PropertyNamingPolicy = ApiJson.Wire.PropertyNamingPolicy;
+            j.SerializerOptions.Encoder = ApiJson.Wire.Encoder;
+        });
         // Binding failures (bad JSON, wrong content type) become exceptions so ApiGuard words them.
         builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
 

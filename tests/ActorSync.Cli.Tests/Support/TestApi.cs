@@ -17,6 +17,8 @@ internal sealed class TestApi : IAsyncDisposable
         Client = Authorized(Token);
     }
 
+    private readonly List<string> homes = [];
+
     public ApiServer Server { get; }
     public RecordingFacade Facade { get; }
     public HttpClient Client { get; }
@@ -41,6 +43,7 @@ internal sealed class TestApi : IAsyncDisposable
     public string WriteHome()
     {
         var home = Directory.CreateTempSubdirectory("actorsync-cli-").FullName;
+        homes.Add(home);
         File.WriteAllText(Path.Combine(home, "api-address"), Server.Url + "\n");
         File.WriteAllText(Path.Combine(home, "api-token"), Token);
         return home;
@@ -50,6 +53,7 @@ internal sealed class TestApi : IAsyncDisposable
     {
         Client.Dispose();
         await Server.DisposeAsync();
+        foreach (var home in homes) Directory.Delete(home, recursive: true);
     }
 }
 

@@ -32,7 +32,7 @@ internal static class WatchVerb
                     continue;
                 }
                 if (alert is null) continue;
-                inv.Out.WriteLine(inv.Json ? JsonSerializer.Serialize(alert, ApiJson.Line) : Render.Alert(alert));
+                inv.Out.WriteLine(inv.Json ? JsonSerializer.Serialize(alert, ApiJson.Wire) : Render.Alert(alert));
                 await inv.Out.FlushAsync(inv.Ct);
             }
         }
