@@ -157,6 +157,8 @@ public sealed class ActorPeerFacade : IPeerFacade
 
     public async IAsyncEnumerable<AlertView> WatchAsync(string? workspace, [EnumeratorCancellation] CancellationToken ct)
     {
+        // An unknown workspace fails here, before the stream starts, so the API can answer 404.
+        if (workspace is not null) await ShowWorkspaceAsync(workspace, ct).ConfigureAwait(false);
         var channel = Channel.CreateBounded<AlertView>(new BoundedChannelOptions(1024) { FullMode = BoundedChannelFullMode.DropOldest });
         var bridge = _system.ActorOf(Props.Create(() => new AlertBridge(channel.Writer, workspace)));
         try

@@ -48,6 +48,10 @@ public sealed class PeerHost : IAsyncDisposable
     {
         loggers ??= NullLoggerFactory.Instance;
         clock ??= TimeProvider.System;
+        // Check the addresses before anything starts, so a typo fails fast and leaves nothing running.
+        var (apiHost, _) = LinkAddress.Parse(options.Api, allowAnyPort: true);
+        if (apiHost is not ("127.0.0.1" or "localhost")) throw new ArgumentException("the local API listens on 127.0.0.1 or localhost only");
+        if (options.Listen is not null) LinkAddress.Parse(options.Listen, allowAnyPort: true);
         var home = PeerHome.Load(options.Home);
         PeerConfig.EnsureWal(home.JournalDatabase);
         PeerConfig.EnsureWal(home.SnapshotDatabase);
@@ -77,7 +81,7 @@ public sealed class PeerHost : IAsyncDisposable
         }
         var facade = new ActorPeerFacade(system, device, context, () => transport.ListenAddress);
         var token = home.IssueApiToken();
-        var api = await ApiServer.StartAsync(facade, options.Api, token, ct).ConfigureAwait(false);
+        var api = await ApiServer.StartAsync(facade, options.Api, token, loggers, new ApiLimits(), ct).ConfigureAwait(false);
         PeerHome.WriteSecret(home.ApiAddressPath, global::System.Text.Encoding.UTF8.GetBytes(api.Url + "\n"));
         return new PeerHost(home, system, transport, lan, api, device, facade);
     }
@@ -85,7 +89,9 @@ public sealed class PeerHost : IAsyncDisposable
     /// <summary>`actorsync peer`: start, print where it listens, run until cancelled, stop cleanly.</summary>
     public static async Task<int> RunAsync(PeerOptions options, TextWriter output, CancellationToken ct)
     {
-        await using var host = await StartAsync(options, ct: ct).ConfigureAwait(false);
+        using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information)
+            .AddFilter("Microsoft", LogLevel.Warning).AddFilter("Grpc", LogLevel.Warning));
+        await using var host = await StartAsync(options, loggers, ct: ct).ConfigureAwait(false);
         await output.WriteLineAsync($"account: {host.Home.Account.Id}").ConfigureAwait(false);
         await output.WriteLineAsync($"device: {host.Home.Device.Id}").ConfigureAwait(false);
         await output.WriteLineAsync($"listen: {host.ListenAddress ?? "off"}").ConfigureAwait(false);
