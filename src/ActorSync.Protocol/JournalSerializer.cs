@@ -1,12 +1,14 @@
 using Akka.Actor;
 using Akka.Serialization;
 using ActorSync.Protocol.Journal;
+using ActorSync.Protocol.Relay;
 using Google.Protobuf;
 
 namespace ActorSync.Protocol;
 
 /// <summary>
-/// The Akka serializer for everything a peer journals: protobuf messages named by a short, stable
+/// The Akka serializer for everything a peer or relay journals, and for the relay's in-cluster
+/// messages: protobuf messages named by a short, stable
 /// manifest (never a .NET type name), so renames do not break old journals and nothing in a
 /// journal can make the reader instantiate a type of the writer's choosing.
 /// </summary>
@@ -23,6 +25,14 @@ public sealed class JournalSerializer : SerializerWithStringManifest
         [typeof(ContactRecorded)] = "c",
         [typeof(InvitationRecorded)] = "i",
         [typeof(InvitationDismissed)] = "ix",
+        [typeof(MailboxStore)] = "ms",
+        [typeof(MailboxDelivered)] = "md",
+        [typeof(MailboxAttach)] = "ma",
+        [typeof(MailboxDetach)] = "mx",
+        [typeof(MailboxReply)] = "mr",
+        [typeof(EnvelopeStored)] = "es",
+        [typeof(EnvelopesRemoved)] = "er",
+        [typeof(Relay.Envelope)] = "ev",
     };
 
     private static readonly Dictionary<string, MessageParser> Parsers = new()
@@ -36,6 +46,14 @@ public sealed class JournalSerializer : SerializerWithStringManifest
         ["c"] = ContactRecorded.Parser,
         ["i"] = InvitationRecorded.Parser,
         ["ix"] = InvitationDismissed.Parser,
+        ["ms"] = MailboxStore.Parser,
+        ["md"] = MailboxDelivered.Parser,
+        ["ma"] = MailboxAttach.Parser,
+        ["mx"] = MailboxDetach.Parser,
+        ["mr"] = MailboxReply.Parser,
+        ["es"] = EnvelopeStored.Parser,
+        ["er"] = EnvelopesRemoved.Parser,
+        ["ev"] = Relay.Envelope.Parser,
     };
 
     public JournalSerializer(ExtendedActorSystem system) : base(system) { }

@@ -1,0 +1,157 @@
+using System.Threading.Channels;
+using Akka.Actor;
+using ActorSync.Core.Encoding;
+using ActorSync.Core.Identity;
+using ActorSync.Peer.Links;
+using ActorSync.Protocol;
+using ActorSync.Protocol.Relay;
+using Google.Protobuf;
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using Status = Grpc.Core.Status;
+
+namespace ActorSync.Relay.Front;
+
+/// <summary>Limits of the device front end, from config/relay.hocon.</summary>
+public sealed record RelayFrontSettings(int MaxFrameBytes, int MaxRecipients, int SessionQueue, TimeSpan AskTimeout);
+
+/// <summary>
+/// The gRPC device front end of a relay node. A device proves who it is with its TLS client
+/// certificate and its signed contact card (the certificate's key must be the pin the card lists
+/// for that device); it may then enqueue for any devices and drain only its own mailbox. The relay
+/// handles payloads as opaque bytes: sealed deltas inside link frames, never plaintext.
+/// </summary>
+public sealed class RelayFrontService : RelayFront.RelayFrontBase
+{
+    private readonly ActorSystem _system;
+    private readonly IActorRef _mailboxes;
+    private readonly RelayFrontSettings _settings;
+    private readonly ILogger _log;
+    private long _accepted;
+
+    public RelayFrontService(ActorSystem system, IActorRef mailboxes, RelayFrontSettings settings, ILogger log)
+    {
+        _system = system;
+        _mailboxes = mailboxes;
+        _settings = settings;
+        _log = log;
+    }
+
+    /// <summary>Envelopes durably accepted (all recipients) by this node since it started.</summary>
+    public long Accepted => Interlocked.Read(ref _accepted);
+
+    public override async Task Open(IAsyncStreamReader<RelayFrame> requestStream, IServerStreamWriter<RelayFrame> responseStream,
+        ServerCallContext context)
+    {
+        var device = await Authenticate(requestStream, context).ConfigureAwait(false);
+        using var end = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        var outbound = Channel.CreateBounded<RelayFrame>(new BoundedChannelOptions(_settings.SessionQueue) { SingleReader = true });
+        var writer = WriteAll(outbound.Reader, responseStream, end.Token);
+        var session = _system.ActorOf(RelaySession.Props(outbound.Writer, end));
+        var recipient = device.ToWire();
+        try
+        {
+            _mailboxes.Tell(new MailboxAttach { Recipient = recipient, Session = session.Path.ToString() }, session);
+            outbound.Writer.TryWrite(new RelayFrame { Welcome = new Welcome() });
+            while (await requestStream.MoveNext(end.Token).ConfigureAwait(false))
+            {
+                var frame = requestStream.Current;
+                switch (frame.BodyCase)
+                {
+                    case RelayFrame.BodyOneofCase.Enqueue:
+                        _ = Store(device, frame.Enqueue, outbound.Writer);
+                        break;
+                    case RelayFrame.BodyOneofCase.Delivered:
+                        if (frame.Delivered.MessageIds.Count > 10_000) throw new RpcException(new Status(StatusCode.InvalidArgument, "too many ids"));
+                        var delivered = new MailboxDelivered { Recipient = recipient };
+                        delivered.MessageIds.AddRange(frame.Delivered.MessageIds);
+                        _mailboxes.Tell(delivered);
+                        break;
+                    default:
+                        outbound.Writer.TryWrite(Refusal($"unexpected {frame.BodyCase} frame"));
+                        break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (end.IsCancellationRequested)
+        {
+            // the device left, or read too slowly and its session was ended
+        }
+        catch (IOException)
+        {
+            // the connection broke
+        }
+        finally
+        {
+            _mailboxes.Tell(new MailboxDetach { Recipient = recipient }, session);
+            _system.Stop(session);
+            outbound.Writer.TryComplete();
+            await end.CancelAsync().ConfigureAwait(false);
+            try { await writer.ConfigureAwait(false); } catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException) { }
+        }
+    }
+
+    private async Task<DeviceId> Authenticate(IAsyncStreamReader<RelayFrame> requests, ServerCallContext context)
+    {
+        var certificate = context.GetHttpContext().Connection.ClientCertificate
+                          ?? throw new RpcException(new Status(StatusCode.Unauthenticated, "a client certificate is required"));
+        if (!await requests.MoveNext(context.CancellationToken).ConfigureAwait(false) || requests.Current.BodyCase != RelayFrame.BodyOneofCase.Hello)
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "the first frame must be a hello with the device's card"));
+        var hello = requests.Current.Hello;
+        try
+        {
+            var card = ContactCard.Decode(hello.Card.Span);
+            var device = hello.Device.ToDeviceId();
+            var listed = card.FindDevice(device) ?? throw new WireFormatException("the device is not on the card");
+            if (listed.TlsPin is null || !DeviceCertificate.PinsEqual(listed.TlsPin, DeviceCertificate.PinOf(certificate)))
+                throw new RpcException(new Status(StatusCode.PermissionDenied, "the TLS key is not the one the card pins for this device"));
+            return device;
+        }
+        catch (WireFormatException e)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "bad hello: " + e.Message));
+        }
+    }
+
+    /// <summary>Stores one envelope for every recipient; "accepted" goes back only once all mailboxes hold it durably.</summary>
+    private async Task Store(DeviceId sender, Enqueue enqueue, ChannelWriter<RelayFrame> outbound)
+    {
+        string? error = null;
+        if (enqueue.MessageId.Length != 16) error = "a message id is 16 bytes";
+        else if (enqueue.Recipients.Count == 0 || enqueue.Recipients.Count > _settings.MaxRecipients) error = $"1 to {_settings.MaxRecipients} recipients";
+        else if (enqueue.Payload.Length > _settings.MaxFrameBytes) error = "payload too large";
+        if (error is null)
+        {
+            try
+            {
+                var replies = await Task.WhenAll(enqueue.Recipients.Select(r =>
+                {
+                    r.ToDeviceId();
+                    return _mailboxes.Ask<MailboxReply>(new MailboxStore
+                    {
+                        Recipient = r, MessageId = enqueue.MessageId, Sender = sender.ToWire(), Payload = enqueue.Payload,
+                    }, _settings.AskTimeout);
+                })).ConfigureAwait(false);
+                error = replies.FirstOrDefault(r => !r.Accepted)?.Error;
+            }
+            catch (WireFormatException e)
+            {
+                error = e.Message;
+            }
+            catch (AskTimeoutException)
+            {
+                error = "the relay did not store it in time; retry";
+            }
+        }
+        if (error is null) Interlocked.Increment(ref _accepted);
+        else _log.LogInformation("Enqueue from {Device} refused: {Reason}", sender.Short, error);
+        outbound.TryWrite(new RelayFrame { Accepted = new Accepted { MessageId = enqueue.MessageId, Error = error ?? "" } });
+    }
+
+    private static RelayFrame Refusal(string reason) => new() { Refusal = new RelayRefusal { Reason = reason } };
+
+    private static async Task WriteAll(ChannelReader<RelayFrame> frames, IServerStreamWriter<RelayFrame> stream, CancellationToken ct)
+    {
+        await foreach (var frame in frames.ReadAllAsync(ct).ConfigureAwait(false)) await stream.WriteAsync(frame, ct).ConfigureAwait(false);
+    }
+}
