@@ -35,7 +35,7 @@ public sealed class ThreePeerStorySpecs
         {
             var bytes = new byte[size];
             new Random(seed).NextBytes(bytes);
-            var path = Path.Combine(cluster.Root, "upload-" + name);
+            var path = Path.Combine(cluster.Root, "upload-" + Path.GetFileName(name));
             await File.WriteAllBytesAsync(path, bytes);
             await who.OkAsync("files", "put", ws, path, "--name", name);
             files.Add(name, bytes);

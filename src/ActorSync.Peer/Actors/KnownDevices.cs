@@ -7,7 +7,7 @@ using NSec.Cryptography;
 namespace ActorSync.Peer.Actors;
 
 /// <summary>One device this peer knows from a contact card or a workspace's member list.</summary>
-public sealed record KnownDevice(DeviceId Id, AccountId Account, string Name, PublicKey SigningKey, byte[]? TlsPin);
+public sealed record KnownDevice(DeviceId Id, AccountId Account, string Name, PublicKey SigningKey, byte[]? TlsPin, IReadOnlyList<string> Relays);
 
 /// <summary>
 /// Every device this peer will talk to, learned from signed cards only: their Ed25519 keys (to check
@@ -35,7 +35,10 @@ public sealed class KnownDevices
         foreach (var d in card.Devices)
         {
             if (Signing.TryImportPublicKey(d.PublicKey) is not { } key) continue;
-            added |= _devices.TryAdd(d.Id, new KnownDevice(d.Id, card.AccountId, card.Name, key, d.TlsPin));
+            var known = new KnownDevice(d.Id, card.AccountId, card.Name, key, d.TlsPin, card.Relays);
+            added |= _devices.TryAdd(d.Id, known);
+            // A newer card may name other relays: keep the latest.
+            if (!added && _devices.TryGetValue(d.Id, out var old) && !old.Relays.SequenceEqual(card.Relays)) _devices[d.Id] = known;
             // A card naming another device's TLS key must not take over that key's links: refused, counted.
             if (d.TlsPin is { } pin && !_pins.Add(d.Id, pin)) Interlocked.Increment(ref _pinConflicts);
         }

@@ -65,7 +65,8 @@ public sealed class PeerHome : IDisposable
         return new PeerHome(System.IO.Path.GetFullPath(path), account, device, tls, relays);
     }
 
-    public static PeerHome Load(string path)
+    /// <param name="relays">Designated relays for this run (`actorsync peer --relay`); null keeps those given at init.</param>
+    public static PeerHome Load(string path, IReadOnlyList<string>? relays = null)
     {
         if (!Exists(path)) throw new FileNotFoundException($"{path} holds no ActorSync identity (run: actorsync init --home {path} --name NAME)");
         var bytes = File.ReadAllBytes(System.IO.Path.Combine(path, IdentityFile));
@@ -79,7 +80,7 @@ public sealed class PeerHome : IDisposable
             var device = new DeviceIdentity(SigningKeyPair.FromPrivate(r.Bytes(64, "device key")));
             r.ExpectEnd("identity");
             var relaysPath = System.IO.Path.Combine(path, RelaysFile);
-            var relays = File.Exists(relaysPath) ? File.ReadAllLines(relaysPath).Where(l => l.Length > 0).ToList() : [];
+            relays ??= File.Exists(relaysPath) ? File.ReadAllLines(relaysPath).Where(l => l.Length > 0).ToList() : [];
             var tls = DeviceCertificate.LoadOrCreate(path, device.Id);
             return new PeerHome(System.IO.Path.GetFullPath(path), account, device, tls, relays);
         }

@@ -49,10 +49,17 @@ public sealed class PeerHost : IAsyncDisposable
         loggers ??= NullLoggerFactory.Instance;
         clock ??= TimeProvider.System;
         // Check the addresses before anything starts, so a typo fails fast and leaves nothing running.
-        var (apiHost, _) = LinkAddress.Parse(options.Api, allowAnyPort: true);
-        if (apiHost is not ("127.0.0.1" or "localhost")) throw new ArgumentException("the local API listens on 127.0.0.1 or localhost only");
-        if (options.Listen is not null) LinkAddress.Parse(options.Listen, allowAnyPort: true);
-        var home = PeerHome.Load(options.Home);
+        try
+        {
+            var (apiHost, _) = LinkAddress.Parse(options.Api, allowAnyPort: true);
+            if (apiHost is not ("127.0.0.1" or "localhost")) throw new LinkException("the local API listens on 127.0.0.1 or localhost only");
+            if (options.Listen is not null) LinkAddress.Parse(options.Listen, allowAnyPort: true);
+        }
+        catch (LinkException e)
+        {
+            throw new ArgumentException(e.Message, nameof(options), e);
+        }
+        var home = PeerHome.Load(options.Home, options.Relays);
         PeerConfig.EnsureWal(home.JournalDatabase);
         PeerConfig.EnsureWal(home.SnapshotDatabase);
         var config = PeerConfig.Load(home.JournalDatabase, home.SnapshotDatabase, options.ConfigFile);

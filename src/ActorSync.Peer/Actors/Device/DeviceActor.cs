@@ -45,7 +45,11 @@ public sealed class DeviceActor : UntypedPersistentActor
     protected override void PreStart()
     {
         var s = _peer.Settings;
-        _links = Context.ActorOf(LinkManager.Props(_peer.Device.Id, _transport, _peer.Known, s.DialBackoffMin, s.DialBackoffMax), "links");
+        // The designated relay (first in this account's card): store and forward for offline devices.
+        var relay = _peer.Home.Card.Relays.FirstOrDefault();
+        var relayClient = relay is null ? ActorRefs.Nobody
+            : Context.ActorOf(RelayClient.Props(relay, _peer.Home.Tls, _peer.Home.Card, _peer.Device.Id, s.DialBackoffMin, s.DialBackoffMax), "relay");
+        _links = Context.ActorOf(LinkManager.Props(_peer.Device.Id, _transport, _peer.Known, relayClient, s.DialBackoffMin, s.DialBackoffMax), "links");
         _workspaces = Context.ActorOf(WorkspaceManager.Props(_peer, _links), "workspaces");
         _presence = Context.ActorOf(PresenceActor.Props(_links, _peer.Known, _peer.Clock, s.UnreachableAfter, s.GoneAfter, s.PresenceTick), "presence");
         base.PreStart();
@@ -138,7 +142,7 @@ public sealed class DeviceActor : UntypedPersistentActor
         if (add.Address is { } address)
         {
             try { LinkAddress.Parse(address); }
-            catch (FormatException) { Sender.Tell(new WorkspaceProtocol.Refused("not a HOST:PORT address: " + address)); return; }
+            catch (LinkException e) { Sender.Tell(new WorkspaceProtocol.Refused(e.Message)); return; }
         }
         if (card.AccountId == _peer.Account.Id)
         {

@@ -16,12 +16,15 @@ public sealed class LinkManager : UntypedActor
     private readonly DeviceId _self;
     private readonly ILinkTransport _transport;
     private readonly KnownDevices _known;
+    private readonly IActorRef _relay;
+    private bool _relayUp;
     private readonly TimeSpan _backoffMin;
     private readonly TimeSpan _backoffMax;
     private readonly Dictionary<DeviceId, string> _up = [];
 
-    public LinkManager(DeviceId self, ILinkTransport transport, KnownDevices known, TimeSpan backoffMin, TimeSpan backoffMax)
+    public LinkManager(DeviceId self, ILinkTransport transport, KnownDevices known, IActorRef relay, TimeSpan backoffMin, TimeSpan backoffMax)
     {
+        _relay = relay;
         _self = self;
         _transport = transport;
         _known = known;
@@ -29,13 +32,17 @@ public sealed class LinkManager : UntypedActor
         _backoffMax = backoffMax;
     }
 
-    public static Props Props(DeviceId self, ILinkTransport transport, KnownDevices known, TimeSpan backoffMin, TimeSpan backoffMax) =>
-        Akka.Actor.Props.Create(() => new LinkManager(self, transport, known, backoffMin, backoffMax));
+    public static Props Props(DeviceId self, ILinkTransport transport, KnownDevices known, IActorRef relay, TimeSpan backoffMin, TimeSpan backoffMax) =>
+        Akka.Actor.Props.Create(() => new LinkManager(self, transport, known, relay, backoffMin, backoffMax));
 
     /// <summary>An inbound link accepted by the transport (already authenticated by its TLS pin).</summary>
     public sealed record Inbound(ILinkConnection Connection);
 
-    protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(LinkStateChanged));
+    protected override void PreStart()
+    {
+        Context.System.EventStream.Subscribe(Self, typeof(LinkStateChanged));
+        Context.System.EventStream.Subscribe(Self, typeof(RelayStateChanged));
+    }
 
     protected override void OnReceive(object message)
     {
@@ -51,6 +58,14 @@ public sealed class LinkManager : UntypedActor
                 break;
             case SendFrame send:
                 LinkFor(send.Device).Forward(send);
+                break;
+            case Track track when track.Device != _self:
+                LinkFor(track.Device);
+                break;
+            case Track:
+                break;
+            case RelayStateChanged relay:
+                _relayUp = relay.Up;
                 break;
             case InboundFrame { Frame.BodyCase: LinkFrame.BodyOneofCase.Invitation or LinkFrame.BodyOneofCase.Summary
                 or LinkFrame.BodyOneofCase.Deltas or LinkFrame.BodyOneofCase.Ack } frame:
@@ -75,6 +90,8 @@ public sealed class LinkManager : UntypedActor
     {
         var name = device.ToString();
         var child = Context.Child(name);
-        return child.IsNobody() ? Context.ActorOf(PeerLink.Props(_self, device, _transport, _backoffMin, _backoffMax), name) : child;
+        return child.IsNobody()
+            ? Context.ActorOf(PeerLink.Props(_self, device, _transport, _known, _relay, _relayUp, _backoffMin, _backoffMax), name)
+            : child;
     }
 }

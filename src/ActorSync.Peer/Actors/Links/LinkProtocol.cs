@@ -18,6 +18,15 @@ public static class LinkProtocol
     /// <summary>Published on the event stream whenever a device's link goes up or down.</summary>
     public sealed record LinkStateChanged(DeviceId Device, bool Up, string Route);
 
+    /// <summary>A workspace syncs with this device: keep a link actor for it so it gets a route (direct or relay).</summary>
+    public sealed record Track(DeviceId Device);
+
+    /// <summary>Published by the relay client when its stream to the designated relay opens or closes.</summary>
+    public sealed record RelayStateChanged(bool Up, string Relay);
+
+    /// <summary>To the relay client: store this frame for an offline device.</summary>
+    public sealed record RelayEnqueue(DeviceId Device, LinkFrame Frame);
+
     /// <summary>Which devices have a link up (for listings).</summary>
     public sealed record GetLinks;
 

@@ -8,9 +8,10 @@ using static ActorSync.Peer.Actors.Links.LinkProtocol;
 namespace ActorSync.Peer.Actors.Links;
 
 /// <summary>
-/// Owns the link to one remote device: dials with backoff when it has an address, accepts inbound
-/// links, keeps exactly one (when both sides dialed, the one dialed by the lower device id wins, so
-/// both ends agree), pumps frames to the link manager and announces up/down on the event stream.
+/// Owns the route to one remote device, best first: a direct link (dialed with backoff when it has
+/// an address, or accepted; when both sides dialed, the one dialed by the lower device id wins, so
+/// both ends agree), else the relay (when this device's relay stream is up and the remote device's
+/// card names a relay). Pumps frames to the link manager and announces route changes.
 /// </summary>
 public sealed class PeerLink : UntypedActor, IWithTimers
 {
@@ -18,6 +19,10 @@ public sealed class PeerLink : UntypedActor, IWithTimers
     private readonly DeviceId _self;
     private readonly DeviceId _remote;
     private readonly ILinkTransport _transport;
+    private readonly KnownDevices _known;
+    private readonly IActorRef _relay;
+    private bool _relayUp;
+    private string _route = "none";
     private readonly TimeSpan _backoffMin;
     private readonly TimeSpan _backoffMax;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -27,18 +32,29 @@ public sealed class PeerLink : UntypedActor, IWithTimers
     private bool _dialing;
     private TimeSpan _backoff;
 
-    public PeerLink(DeviceId self, DeviceId remote, ILinkTransport transport, TimeSpan backoffMin, TimeSpan backoffMax)
+    public PeerLink(DeviceId self, DeviceId remote, ILinkTransport transport, KnownDevices known, IActorRef relay, bool relayUp,
+        TimeSpan backoffMin, TimeSpan backoffMax)
     {
         _self = self;
         _remote = remote;
         _transport = transport;
+        _known = known;
+        _relay = relay;
+        _relayUp = relayUp;
         _backoffMin = backoffMin;
         _backoffMax = backoffMax;
         _backoff = backoffMin;
     }
 
-    public static Props Props(DeviceId self, DeviceId remote, ILinkTransport transport, TimeSpan backoffMin, TimeSpan backoffMax) =>
-        Akka.Actor.Props.Create(() => new PeerLink(self, remote, transport, backoffMin, backoffMax));
+    public static Props Props(DeviceId self, DeviceId remote, ILinkTransport transport, KnownDevices known, IActorRef relay, bool relayUp,
+        TimeSpan backoffMin, TimeSpan backoffMax) =>
+        Akka.Actor.Props.Create(() => new PeerLink(self, remote, transport, known, relay, relayUp, backoffMin, backoffMax));
+
+    protected override void PreStart()
+    {
+        Context.System.EventStream.Subscribe(Self, typeof(RelayStateChanged));
+        UpdateRoute();
+    }
 
     private sealed record Dialed(ILinkConnection Connection);
     private sealed record DialFailed(string Reason);
@@ -74,9 +90,18 @@ public sealed class PeerLink : UntypedActor, IWithTimers
             case Accept a:
                 Adopt(a.Connection);
                 break;
-            case SendFrame send:
-                if (_connection is null || !_connection.TrySend(send.Frame))
-                    _log.Debug("Frame to {Device} dropped: no link or queue full", _remote.Short);
+            case SendFrame send when _connection is not null:
+                if (!_connection.TrySend(send.Frame)) _log.Debug("Frame to {Device} dropped: send queue full", _remote.Short);
+                break;
+            case SendFrame send when _route == "relay":
+                _relay.Tell(new RelayEnqueue(_remote, send.Frame));
+                break;
+            case SendFrame:
+                _log.Debug("Frame to {Device} dropped: no route", _remote.Short);
+                break;
+            case RelayStateChanged relay:
+                _relayUp = relay.Up;
+                UpdateRoute();
                 break;
             case Received r when r.Connection == _connection:
                 Context.Parent.Tell(new InboundFrame(_remote, r.Frame));
@@ -86,7 +111,7 @@ public sealed class PeerLink : UntypedActor, IWithTimers
             case ConnectionClosed c when c.Connection == _connection:
                 _connection = null;
                 _log.Info("Link to {Device} closed: {Reason}", _remote.Short, c.Reason);
-                Context.System.EventStream.Publish(new LinkStateChanged(_remote, false, "none"));
+                UpdateRoute();
                 _backoff = _backoffMin;
                 ScheduleRedial();
                 break;
@@ -143,9 +168,19 @@ public sealed class PeerLink : UntypedActor, IWithTimers
             var reason = connection.Closed.IsCompleted ? await connection.Closed.ConfigureAwait(false) : "stream ended";
             self.Tell(new ConnectionClosed(connection, reason));
         }, CancellationToken.None);
-        var route = connection.Inbound ? "direct (inbound)" : "direct";
-        _log.Info("Link to {Device} up ({Route})", _remote.Short, route);
-        Context.System.EventStream.Publish(new LinkStateChanged(_remote, true, "direct"));
+        _log.Info("Link to {Device} up ({Direction})", _remote.Short, connection.Inbound ? "inbound" : "outbound");
+        UpdateRoute();
+    }
+
+    /// <summary>Direct beats relay beats none; every change is announced (workspaces resync on "up").</summary>
+    private void UpdateRoute()
+    {
+        var route = _connection is not null ? "direct"
+            : _relayUp && !_relay.IsNobody() && _known.Find(_remote) is { Relays.Count: > 0 } ? "relay"
+            : "none";
+        if (route == _route) return;
+        _route = route;
+        Context.System.EventStream.Publish(new LinkStateChanged(_remote, route != "none", route));
     }
 
     private DeviceId DialerOf(ILinkConnection c) => c.Inbound ? _remote : _self;

@@ -15,6 +15,9 @@ public sealed class MemberSync
     public DeviceId Device { get; }
     public VersionVector Known { get; private set; } = VersionVector.Empty;
     public bool LinkUp { get; set; }
+
+    /// <summary>"direct", "relay" or "none": periodic summaries go only over direct links, so offline devices' mailboxes do not fill with them.</summary>
+    public string Route { get; set; } = "none";
     public bool HeardFrom { get; private set; }
     public long Sent { get; private set; }
 
@@ -40,6 +43,7 @@ public sealed class MemberSync
     public void LinkLost()
     {
         LinkUp = false;
+        Route = "none";
         // Frames in flight may be lost: the next summary from the device says what really arrived.
     }
 }

@@ -26,6 +26,7 @@ public sealed partial class WorkspaceActor
         {
             case LinkStateChanged change when IsPartner(change.Device):
                 var sync = SyncOf(change.Device);
+                sync.Route = change.Route;
                 if (change.Up)
                 {
                     sync.LinkUp = true;
@@ -40,10 +41,11 @@ public sealed partial class WorkspaceActor
             case LinkStateChanged:
                 return true;
             case LinkList list:
-                foreach (var device in list.Up.Keys.Where(IsPartner))
+                foreach (var (device, route) in list.Up.Where(u => IsPartner(u.Key)))
                 {
                     var s = SyncOf(device);
                     s.LinkUp = true;
+                    s.Route = route;
                     SendSummary(s);
                     OfferInvitation(device);
                 }
@@ -63,7 +65,7 @@ public sealed partial class WorkspaceActor
             case InboundFrame:
                 return true;
             case AntiEntropyTick:
-                foreach (var s in _sync.Values.Where(s => s.LinkUp)) SendSummary(s);
+                foreach (var s in _sync.Values.Where(s => s.LinkUp && s.Route == "direct")) SendSummary(s);
                 return true;
             default:
                 return false;
@@ -210,7 +212,11 @@ public sealed partial class WorkspaceActor
         foreach (var member in _replica!.State.Current.Members.Values)
         {
             _peer.Known.Learn(member.Card);
-            foreach (var device in member.Card.Devices.Where(d => d.Id != _peer.Device.Id)) SyncOf(device.Id);
+            foreach (var device in member.Card.Devices.Where(d => d.Id != _peer.Device.Id))
+            {
+                SyncOf(device.Id);
+                _links.Tell(new Track(device.Id));
+            }
         }
     }
 

@@ -22,8 +22,10 @@ internal static class WorkspaceViews
                 var own = d.Id == r.Device;
                 var applied = own ? r.State.AppliedCount : s?.Known.Entries.Sum(e => (long)e.Seq) ?? 0;
                 var pending = own || s is null ? 0 : r.MissingFrom(s.Known).LongCount();
-                return new MemberDeviceView(d.Id.ToString(), own ? "this device" : s?.LinkUp == true ? "online" : "offline",
-                    own ? "local" : s?.LinkUp == true ? "direct" : "none", applied, pending);
+                // Reachable through the relay only means the device itself may well be offline.
+                var presence = own ? "this device" : s is { LinkUp: true, Route: "direct" } ? "online" : "offline";
+                return new MemberDeviceView(d.Id.ToString(), presence,
+                    own ? "local" : s?.LinkUp == true ? s.Route : "none", applied, pending);
             }).ToList())).ToList();
         return new WorkspaceDetails(r.Id.ToString(), admin.Name, admin.RoleOf(r.Account)?.Name() ?? "none", r.State.StateHash(),
             r.State.AppliedCount, r.BufferedCount, r.ParkedCount, r.Rejected.Count, members,

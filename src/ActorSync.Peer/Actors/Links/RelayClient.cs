@@ -1,0 +1,250 @@
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using System.Threading.Channels;
+using Akka.Actor;
+using Akka.Event;
+using ActorSync.Core.Identity;
+using ActorSync.Peer.Links;
+using ActorSync.Protocol;
+using ActorSync.Protocol.Relay;
+using ActorSync.Protocol.Wire;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using static ActorSync.Peer.Actors.Links.LinkProtocol;
+
+namespace ActorSync.Peer.Actors.Links;
+
+/// <summary>
+/// This device's stream to its designated relay ("https://HOST:PORT#PIN", the pin being the
+/// relay's TLS key): drains this device's mailbox (frames go to the parent as if they came over a
+/// link from their sender) and enqueues frames for devices that have no direct link. Reconnects
+/// with backoff; announces its state on the event stream so links can fall back to it.
+/// </summary>
+public sealed class RelayClient : UntypedActor, IWithTimers
+{
+    private readonly string _relay;
+    private readonly DeviceCertificate _certificate;
+    private readonly ContactCard _card;
+    private readonly DeviceId _device;
+    private readonly TimeSpan _backoffMin;
+    private readonly TimeSpan _backoffMax;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private TimeSpan _backoff;
+    private Connection? _connection;
+
+    public RelayClient(string relay, DeviceCertificate certificate, ContactCard card, DeviceId device, TimeSpan backoffMin, TimeSpan backoffMax)
+    {
+        _relay = relay;
+        _certificate = certificate;
+        _card = card;
+        _device = device;
+        _backoffMin = backoffMin;
+        _backoffMax = backoffMax;
+        _backoff = backoffMin;
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(string relay, DeviceCertificate certificate, ContactCard card, DeviceId device, TimeSpan backoffMin, TimeSpan backoffMax) =>
+        Akka.Actor.Props.Create(() => new RelayClient(relay, certificate, card, device, backoffMin, backoffMax));
+
+    private sealed record Connect;
+    private sealed record Connected(Connection Connection);
+    private sealed record ConnectFailed(string Reason);
+    private sealed record Received(Connection Connection, Protocol.Relay.Envelope Envelope);
+    private sealed record Lost(Connection Connection, string Reason);
+
+    /// <summary>One open stream: the call, its channel, and a bounded queue drained by one writer.</summary>
+    private sealed class Connection(GrpcChannel channel, AsyncDuplexStreamingCall<RelayFrame, RelayFrame> call)
+    {
+        public GrpcChannel Channel { get; } = channel;
+        public AsyncDuplexStreamingCall<RelayFrame, RelayFrame> Call { get; } = call;
+        public Channel<RelayFrame> Outbound { get; } = System.Threading.Channels.Channel.CreateBounded<RelayFrame>(4096);
+
+        public void Close()
+        {
+            Outbound.Writer.TryComplete();
+            Call.Dispose();
+            Channel.Dispose();
+        }
+    }
+
+    protected override void PreStart() => Self.Tell(new Connect());
+
+    protected override void PostStop()
+    {
+        _connection?.Close();
+        base.PostStop();
+    }
+
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case Connect when _connection is null:
+                Open().PipeTo(Self, success: c => new Connected(c), failure: e => new ConnectFailed(e.GetBaseException().Message));
+                break;
+            case Connect:
+                break;
+            case Connected c:
+                _connection = c.Connection;
+                _backoff = _backoffMin;
+                Pump(c.Connection);
+                _log.Info("Relay {Relay} connected", _relay);
+                Context.System.EventStream.Publish(new RelayStateChanged(true, _relay));
+                break;
+            case ConnectFailed f:
+                _log.Info("Relay {Relay} unreachable: {Reason}", _relay, f.Reason);
+                Retry();
+                break;
+            case Received r when r.Connection == _connection:
+                Deliver(r.Envelope);
+                break;
+            case Lost l when l.Connection == _connection:
+                _connection = null;
+                l.Connection.Close();
+                _log.Info("Relay {Relay} stream closed: {Reason}", _relay, l.Reason);
+                Context.System.EventStream.Publish(new RelayStateChanged(false, _relay));
+                Retry();
+                break;
+            case RelayEnqueue e:
+                if (_connection is null || !_connection.Outbound.Writer.TryWrite(EnqueueFrame(e)))
+                    _log.Debug("Relay enqueue for {Device} dropped: no relay stream or queue full", e.Device.Short);
+                break;
+            case Received or Lost:
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private void Retry()
+    {
+        Timers.StartSingleTimer("connect", new Connect(), _backoff);
+        _backoff = TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, _backoffMax.Ticks));
+    }
+
+    /// <summary>A frame from the mailbox: handed on as if it had come over a link from its sender, then acknowledged.</summary>
+    private void Deliver(Protocol.Relay.Envelope envelope)
+    {
+        try
+        {
+            var from = envelope.Sender.ToDeviceId();
+            var frame = LinkFrame.Parser.ParseFrom(envelope.Payload);
+            Context.Parent.Tell(new InboundFrame(from, frame));
+        }
+        catch (Exception e) when (e is InvalidProtocolBufferException or Core.Encoding.WireFormatException)
+        {
+            _log.Warning("Malformed envelope from the relay dropped: {Reason}", e.Message);
+        }
+        // Deltas are re-sent by anti-entropy if this device crashes before persisting them, so the
+        // envelope can go once handed on; holding it would replay it at every reconnect.
+        var delivered = new Delivered();
+        delivered.MessageIds.Add(envelope.MessageId);
+        _connection?.Outbound.Writer.TryWrite(new RelayFrame { Delivered = delivered });
+    }
+
+    private static RelayFrame EnqueueFrame(RelayEnqueue e)
+    {
+        var enqueue = new Enqueue
+        {
+            MessageId = ByteString.CopyFrom(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)),
+            Payload = e.Frame.ToByteString(),
+        };
+        enqueue.Recipients.Add(e.Device.ToWire());
+        return new RelayFrame { Enqueue = enqueue };
+    }
+
+    private async Task<Connection> Open()
+    {
+        if (!TryParse(_relay, out var host, out var port, out var pin)) throw new LinkException($"not a relay address: {_relay}");
+        var handler = new SocketsHttpHandler
+        {
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            KeepAlivePingDelay = TimeSpan.FromSeconds(5),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                ClientCertificates = [_certificate.Certificate],
+                EnabledSslProtocols = SslProtocols.Tls13,
+                CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                    certificate is not null && DeviceCertificate.PinsEqual(DeviceCertificate.PinOf(certificate), pin),
+            },
+        };
+        var channel = GrpcChannel.ForAddress(new UriBuilder(Uri.UriSchemeHttps, host, port).Uri, new GrpcChannelOptions
+        {
+            HttpHandler = handler, DisposeHttpClient = true, MaxReceiveMessageSize = 9 * 1024 * 1024, MaxSendMessageSize = 9 * 1024 * 1024,
+        });
+        var call = new RelayFront.RelayFrontClient(channel).Open();
+        var connection = new Connection(channel, call);
+        try
+        {
+            await call.RequestStream.WriteAsync(new RelayFrame { Hello = new RelayHello { Card = ByteString.CopyFrom(_card.Encoded), Device = _device.ToWire() } })
+                .ConfigureAwait(false);
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            if (!await call.ResponseStream.MoveNext(deadline.Token).ConfigureAwait(false) || call.ResponseStream.Current.BodyCase != RelayFrame.BodyOneofCase.Welcome)
+                throw new LinkException("the relay did not welcome this device");
+            return connection;
+        }
+        catch
+        {
+            connection.Close();
+            throw;
+        }
+    }
+
+    private void Pump(Connection connection)
+    {
+        var self = Self;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var frame in connection.Outbound.Reader.ReadAllAsync().ConfigureAwait(false))
+                    await connection.Call.RequestStream.WriteAsync(frame).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                self.Tell(new Lost(connection, "write failed: " + e.GetType().Name));
+            }
+        });
+        _ = Task.Run(async () =>
+        {
+            var reason = "the relay closed the stream";
+            try
+            {
+                while (await connection.Call.ResponseStream.MoveNext(CancellationToken.None).ConfigureAwait(false))
+                {
+                    var frame = connection.Call.ResponseStream.Current;
+                    if (frame.BodyCase == RelayFrame.BodyOneofCase.Envelope) self.Tell(new Received(connection, frame.Envelope));
+                }
+            }
+            catch (Exception e)
+            {
+                reason = "read failed: " + e.GetType().Name;
+            }
+            self.Tell(new Lost(connection, reason));
+        });
+    }
+
+    /// <summary>"https://HOST:PORT#PINHEX".</summary>
+    public static bool TryParse(string text, out string host, out int port, out byte[] pin)
+    {
+        host = "";
+        port = 0;
+        pin = [];
+        if (!Uri.TryCreate(text.Trim(), UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps) return false;
+        var fragment = uri.Fragment.TrimStart('#');
+        if (fragment.Length != 64) return false;
+        try { pin = Convert.FromHexString(fragment); }
+        catch (FormatException) { return false; }
+        host = uri.Host;
+        port = uri.Port;
+        return true;
+    }
+}

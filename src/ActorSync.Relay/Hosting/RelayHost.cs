@@ -1,0 +1,127 @@
+using System.Net;
+using System.Security.Authentication;
+using Akka.Actor;
+using Akka.Cluster;
+using ActorSync.Relay.Front;
+using ActorSync.Relay.Mailboxes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ActorSync.Relay.Hosting;
+
+/// <summary>
+/// One relay node: an Akka.Cluster member holding its share of the sharded mailboxes, and the gRPC
+/// device front end (HTTP/2, TLS 1.3, device client certificates) that hands requests to them.
+/// </summary>
+public sealed class RelayHost : IAsyncDisposable
+{
+    private readonly RelayHome _home;
+    private readonly ActorSystem _system;
+    private readonly WebApplication _front;
+
+    private RelayHost(RelayHome home, ActorSystem system, WebApplication front, RelayAddress address, RelayFrontService service)
+    {
+        _home = home;
+        _system = system;
+        _front = front;
+        Address = address;
+        Front = service;
+    }
+
+    public RelayAddress Address { get; }
+    public RelayFrontService Front { get; }
+    public ActorSystem System => _system;
+
+    public static async Task<RelayHost> StartAsync(RelayOptions options, ILoggerFactory? loggers = null, TimeProvider? clock = null,
+        CancellationToken ct = default)
+    {
+        loggers ??= NullLoggerFactory.Instance;
+        var home = RelayHome.LoadOrCreate(options.Home);
+        var config = RelayConfig.Load(home, options);
+        var system = ActorSystem.Create("actorsync-relay", config);
+        var cluster = Cluster.Get(system);
+        if (options.Seeds is not { Count: > 0 }) cluster.Join(cluster.SelfAddress);
+        var relay = config.GetConfig("actorsync.relay");
+        var mailboxes = MailboxSharding.Start(system, MailboxSettings.FromConfig(relay.GetConfig("mailbox")), relay.GetInt("shards"), clock);
+        var settings = new RelayFrontSettings(
+            (int)(relay.GetByteSize("front.max-frame-bytes") ?? 8 * 1024 * 1024), relay.GetInt("front.max-recipients"),
+            relay.GetInt("front.session-queue"), TimeSpan.FromSeconds(30));
+        var service = new RelayFrontService(system, mailboxes, settings, loggers.CreateLogger<RelayFrontService>());
+        var front = BuildFront(home, options.Port, settings, service);
+        await front.StartAsync(ct).ConfigureAwait(false);
+        var bound = front.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var address = new RelayAddress("127.0.0.1", new Uri(bound).Port, home.Tls.Pin);
+        return new RelayHost(home, system, front, address, service);
+    }
+
+    private static WebApplication BuildFront(RelayHome home, int port, RelayFrontSettings settings, RelayFrontService service)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.Sources.Clear();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Listen(IPAddress.Loopback, port, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                listen.UseHttps(new HttpsConnectionAdapterOptions
+                {
+                    ServerCertificate = home.Tls.Certificate,
+                    SslProtocols = SslProtocols.Tls13,
+                    ClientCertificateMode = ClientCertificateMode.RequireCertificate,
+                    // Devices are self-signed; who they are is settled by their card in the first frame.
+                    ClientCertificateValidation = static (_, _, _) => true,
+                    CheckCertificateRevocation = false,
+                    HandshakeTimeout = TimeSpan.FromSeconds(5),
+                });
+            });
+        });
+        builder.Services.AddGrpc(grpc =>
+        {
+            grpc.MaxReceiveMessageSize = settings.MaxFrameBytes + 64 * 1024;
+            grpc.MaxSendMessageSize = settings.MaxFrameBytes + 64 * 1024;
+            grpc.EnableDetailedErrors = false;
+        });
+        builder.Services.AddSingleton(service);
+        var app = builder.Build();
+        app.MapGrpcService<RelayFrontService>();
+        return app;
+    }
+
+    /// <summary>`actorsync relay`: start, print the address devices are given, run until cancelled.</summary>
+    public static async Task<int> RunAsync(RelayOptions options, TextWriter output, CancellationToken ct)
+    {
+        using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information)
+            .AddFilter("Microsoft", LogLevel.Warning).AddFilter("Grpc", LogLevel.Warning));
+        await using var host = await StartAsync(options, loggers, ct: ct).ConfigureAwait(false);
+        await output.WriteLineAsync($"relay address: {host.Address}").ConfigureAwait(false);
+        await output.WriteLineAsync($"cluster: {Cluster.Get(host.System).SelfAddress}").ConfigureAwait(false);
+        await output.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // SIGTERM / SIGINT: leave the cluster cleanly
+        }
+        return 0;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _front.StopAsync().ConfigureAwait(false);
+        await _front.DisposeAsync().ConfigureAwait(false);
+        await CoordinatedShutdown.Get(_system).Run(CoordinatedShutdown.ClrExitReason.Instance).ConfigureAwait(false);
+        await _system.Terminate().ConfigureAwait(false);
+        _home.Dispose();
+    }
+}

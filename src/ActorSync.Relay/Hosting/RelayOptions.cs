@@ -1,0 +1,15 @@
+namespace ActorSync.Relay.Hosting;
+
+/// <summary>Command-line choices of `actorsync relay`; the rest is config/relay.hocon.</summary>
+/// <param name="Port">Device front end port on 127.0.0.1 (0: any free one).</param>
+/// <param name="ClusterPort">Akka.Remote port for the other relay nodes (0: any free one).</param>
+/// <param name="Seeds">Cluster seed node addresses (akka.tcp://actorsync-relay@HOST:PORT); none: join itself.</param>
+/// <param name="Journal">"sqlite:PATH" (default: relay-journal.db in the home) or "postgres:CONNECTION".</param>
+public sealed record RelayOptions(
+    string Home,
+    int Port = 0,
+    int ClusterPort = 0,
+    IReadOnlyList<string>? Seeds = null,
+    string? Journal = null,
+    string? Http = null,
+    string? ConfigFile = null);
