@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The main job: three peers (Ann, Bob, Cat) run as separate `actorsync peer` processes on
+# The main job: a relay node and three peers (Ann, Bob, Cat) run as separate processes on
 # 127.0.0.1, persisting to SQLite in their own home folders, and collaborate in one workspace over
-# mutually authenticated gRPC links. Bob's peer is killed (-9) and restarted mid-story. The story
-# ends when the three state hashes are equal.
+# mutually authenticated gRPC links. Bob's peer is killed (-9) and restarted mid-story; later Cat
+# catches up through the relay while Ann, the author, is offline. The story ends when the three
+# state hashes are equal.
 # Usage: scripts/demo.sh            (scripts/demo.sh --in-process [SEED] tells the same story in one process)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,7 @@ DEMO=$(mktemp -d /tmp/actorsync-demo.XXXXXX)
 declare -A PID PORT
 cleanup() {
   for n in "${!PID[@]}"; do kill "${PID[$n]}" 2>/dev/null || true; done
+  [ -n "${RELAY_PID:-}" ] && kill "$RELAY_PID" 2>/dev/null || true
   wait 2>/dev/null || true
   rm -rf "$DEMO"
 }
@@ -35,7 +37,7 @@ wait_for() {
     sleep 0.1
   done
   echo "demo: timed out waiting for $what" >&2
-  for n in ann bob cat; do echo "--- $n log" >&2; tail -20 "$DEMO/$n.log" >&2 || true; done
+  for n in relay ann bob cat; do echo "--- $n log" >&2; tail -20 "$DEMO/$n.log" >&2 || true; done
   exit 1
 }
 
@@ -49,13 +51,20 @@ start_peer() {
   PORT[$who]=$(grep -oE '^listen: 127\.0\.0\.1:[0-9]+' "$DEMO/$who.log" | tail -1 | cut -d: -f3)
 }
 
+stop_peer() { kill -TERM "${PID[$1]}"; wait "${PID[$1]}" 2>/dev/null || true; unset "PID[$1]"; }
+
 state_hash() { as "$1" ws show "$WS" --json | grep -oE '"stateHash" *: *"[0-9a-f]+"' | grep -oE '[0-9a-f]{64}'; }
 
-say "ActorSync: three peers on 127.0.0.1, each its own process with its own SQLite journal."
+say "ActorSync: a relay node and three peers on 127.0.0.1, each its own process with its own SQLite journal."
+$ACTORSYNC relay --home "$DEMO/relay" >"$DEMO/relay.log" 2>&1 &
+RELAY_PID=$!
+wait_for "the relay to start" '^relay address' cat "$DEMO/relay.log"
+RELAY=$(grep -oE 'https://[^ ]+' "$DEMO/relay.log" | head -1)
+echo "  Relay: $RELAY (the fragment pins its TLS key)"
 declare -A ACCOUNT
 for who in ann bob cat; do
   name="$(tr '[:lower:]' '[:upper:]' <<<"${who:0:1}")${who:1}"
-  ACCOUNT[$who]=$($ACTORSYNC init --home "$DEMO/$who" --name "$name" | tail -1)
+  ACCOUNT[$who]=$($ACTORSYNC init --home "$DEMO/$who" --name "$name" --relay "$RELAY" | tail -1)
   start_peer "$who"
   echo "  $name: account ${ACCOUNT[$who]}, links on 127.0.0.1:${PORT[$who]}"
 done
@@ -96,6 +105,19 @@ as ann discussion post "$WS" "Seeds ordered: tulips, sunflowers." >/dev/null
 as ann chat say "$WS" "Bob, you missed this while you were away." >/dev/null
 start_peer bob
 echo "  Bob's peer recovers its workspace from its journal and catches up from Ann and Cat."
+
+say "Bob and Cat go offline. Ann posts, then goes offline too; Cat comes back while Ann and Bob are away."
+stop_peer bob
+stop_peer cat
+RELAYED=$(as ann discussion post "$WS" "Reminder: bring gloves on Saturday." | tail -1)
+# Ann's peer has no direct link to anyone now: the post goes to Bob's and Cat's mailboxes at the
+# relay, and her peer waits for the relay to confirm them durable before it stops.
+stop_peer ann
+start_peer cat
+wait_for "Cat to catch up through the relay" "$RELAYED" as cat discussion list "$WS" --json
+echo "  Cat has Ann's reminder, fetched from her mailbox at the relay: Ann was offline the whole time."
+start_peer ann
+start_peer bob
 
 say "Waiting for the three replicas to agree..."
 for _ in $(seq 1 600); do

@@ -119,6 +119,16 @@ public sealed class PeerHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         File.Delete(_home.ApiAddressPath);
+        // Going offline: let the relay confirm what is on its way to offline members first (bounded).
+        try
+        {
+            var relay = await _system.ActorSelection("/user/device/relay").ResolveOne(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+            await relay.Ask<RelayClient.Flushed>(new RelayClient.Flush(), TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is ActorNotFoundException or AskTimeoutException or TaskCanceledException)
+        {
+            // no relay, or it did not confirm in time: anti-entropy delivers the rest later
+        }
         await _api.DisposeAsync().ConfigureAwait(false);
         if (_lan is not null) await _lan.DisposeAsync().ConfigureAwait(false);
         await _transport.DisposeAsync().ConfigureAwait(false);

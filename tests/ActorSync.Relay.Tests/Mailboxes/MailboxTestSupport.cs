@@ -111,6 +111,9 @@ internal sealed class MailboxFiles : IDisposable
         }
         """;
 
+    /// <summary>The same files with <paramref name="overrides"/> laid over the config.</summary>
+    public MailboxFiles WithConfig(Config overrides) => new(Root, overrides.WithFallback(Config));
+
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();

@@ -33,6 +33,9 @@ public sealed class RelayClient : UntypedActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private TimeSpan _backoff;
     private Connection? _connection;
+    // Enqueues the relay has not yet confirmed durable: re-sent after a reconnect (the relay dedupes by id).
+    private readonly Dictionary<ByteString, RelayFrame> _unconfirmed = [];
+    private readonly List<IActorRef> _flushWaiters = [];
 
     public RelayClient(string relay, DeviceCertificate certificate, ContactCard card, DeviceId device, TimeSpan backoffMin, TimeSpan backoffMax)
     {
@@ -55,6 +58,12 @@ public sealed class RelayClient : UntypedActor, IWithTimers
     private sealed record ConnectFailed(string Reason);
     private sealed record Received(Connection Connection, Protocol.Relay.Envelope Envelope);
     private sealed record Lost(Connection Connection, string Reason);
+    private sealed record Confirmed(Accepted Accepted);
+
+    /// <summary>Replies <see cref="Flushed"/> once every enqueue so far is durable at the relay (ask it before going offline).</summary>
+    public sealed record Flush;
+
+    public sealed record Flushed(int Unconfirmed);
 
     /// <summary>One open stream: the call, its channel, and a bounded queue drained by one writer.</summary>
     private sealed class Connection(GrpcChannel channel, AsyncDuplexStreamingCall<RelayFrame, RelayFrame> call)
@@ -92,6 +101,7 @@ public sealed class RelayClient : UntypedActor, IWithTimers
                 _connection = c.Connection;
                 _backoff = _backoffMin;
                 Pump(c.Connection);
+                foreach (var frame in _unconfirmed.Values) c.Connection.Outbound.Writer.TryWrite(frame);
                 _log.Info("Relay {Relay} connected", _relay);
                 Context.System.EventStream.Publish(new RelayStateChanged(true, _relay));
                 break;
@@ -110,8 +120,23 @@ public sealed class RelayClient : UntypedActor, IWithTimers
                 Retry();
                 break;
             case RelayEnqueue e:
-                if (_connection is null || !_connection.Outbound.Writer.TryWrite(EnqueueFrame(e)))
-                    _log.Debug("Relay enqueue for {Device} dropped: no relay stream or queue full", e.Device.Short);
+                var enqueue = EnqueueFrame(e);
+                if (_unconfirmed.Count >= 100_000)
+                {
+                    _log.Warning("Relay enqueue for {Device} dropped: too many unconfirmed", e.Device.Short);
+                    break;
+                }
+                _unconfirmed[enqueue.Enqueue.MessageId] = enqueue;
+                _connection?.Outbound.Writer.TryWrite(enqueue);
+                break;
+            case Confirmed c:
+                _unconfirmed.Remove(c.Accepted.MessageId);
+                if (c.Accepted.Error.Length > 0) _log.Warning("Relay refused an envelope: {Reason}", c.Accepted.Error);
+                if (_unconfirmed.Count == 0) AnswerFlush();
+                break;
+            case Flush:
+                _flushWaiters.Add(Sender);
+                if (_unconfirmed.Count == 0) AnswerFlush();
                 break;
             case Received or Lost:
                 break;
@@ -119,6 +144,12 @@ public sealed class RelayClient : UntypedActor, IWithTimers
                 Unhandled(message);
                 break;
         }
+    }
+
+    private void AnswerFlush()
+    {
+        foreach (var waiter in _flushWaiters) waiter.Tell(new Flushed(_unconfirmed.Count));
+        _flushWaiters.Clear();
     }
 
     private void Retry()
@@ -222,6 +253,7 @@ public sealed class RelayClient : UntypedActor, IWithTimers
                 {
                     var frame = connection.Call.ResponseStream.Current;
                     if (frame.BodyCase == RelayFrame.BodyOneofCase.Envelope) self.Tell(new Received(connection, frame.Envelope));
+                    else if (frame.BodyCase == RelayFrame.BodyOneofCase.Accepted) self.Tell(new Confirmed(frame.Accepted));
                 }
             }
             catch (Exception e)
