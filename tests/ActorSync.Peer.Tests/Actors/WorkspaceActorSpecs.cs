@@ -27,8 +27,12 @@ public sealed class WorkspaceActorSpecs : PeerActorSpec
     private readonly RemoteMember _bob = new("bob");
     private readonly RemoteMember _carol = new("carol");
 
-    public WorkspaceActorSpecs(ITestOutputHelper output) : base(PeerFiles.Create("ann"), "workspace-specs", output) =>
+    public WorkspaceActorSpecs(ITestOutputHelper output) : base(PeerFiles.Create("ann"), "workspace-specs", output)
+    {
         _links = CreateTestProbe("links");
+        // Requests to keep a route to member devices; the spec below checks them on a probe of its own.
+        _links.IgnoreMessages(m => m is Track);
+    }
 
     private static readonly ToolId Discussion = new("discussion");
     private static readonly ToolId Notepad = new("notepad");
@@ -198,6 +202,21 @@ public sealed class WorkspaceActorSpecs : PeerActorSpec
         Sys.EventStream.Publish(new LinkStateChanged(_carol.Id, true, "direct"));
         Sys.EventStream.Publish(new LinkStateChanged(_bob.Id, true, "direct"));
         NextFrame(LinkFrame.BodyOneofCase.Summary, _bob.Id);
+    }
+
+    [Fact]
+    public void WorkspaceActor_should_ask_the_link_manager_to_keep_a_route_to_every_member_device()
+    {
+        var links = CreateTestProbe();
+        var id = WorkspaceId.New();
+        var ws = Start(Sys, id, Files.NewContext(), links.Ref);
+        ws.Tell(new Initialize("Routes", null), TestActor);
+        ExpectMsg<Created>(Patience);
+        ws.Tell(new Invite(_bob.Card, Role.Guest), TestActor);
+        ExpectMsg<Authored>(Patience);
+        // Bob becomes a member: the link manager is asked to track his device (never this device's own).
+        Assert.Equal(new Track(_bob.Id), links.FishForMessage(m => m is Track, Patience));
+        Assert.Equal(_bob.Id, links.FishForMessage<SendFrame>(m => m.Frame.BodyCase == LinkFrame.BodyOneofCase.Invitation, Patience).Device);
     }
 
     [Fact]

@@ -28,8 +28,8 @@ public sealed class WorkspaceManagerSpecs : PeerActorSpec
     public WorkspaceManagerSpecs(ITestOutputHelper output) : base(PeerFiles.Create("ann"), "manager-specs", output)
     {
         _links = CreateTestProbe("links");
-        // Workspaces started by the manager ask which links are up; none are, here.
-        _links.IgnoreMessages(m => m is GetLinks);
+        // Workspaces started by the manager ask which links are up (none are, here) and to track member devices.
+        _links.IgnoreMessages(m => m is GetLinks or Track);
     }
 
     private IActorRef StartManager() => Sys.ActorOf(WorkspaceManager.Props(Files.NewContext(), _links.Ref), "workspaces");
