@@ -48,7 +48,10 @@ internal sealed class SharedWorkspace : IAsyncDisposable
     {
         var ann = await TestPeer.StartAsync("ann");
         var bob = await TestPeer.StartAsync("bob");
-        await TestPeer.ConnectAsync(ann, bob);
+        // Only ann dials (bob learns her card without an address): two links dialed at once race in
+        // PeerLink's duplicate resolution and can lose the invitation (see PeerLinkSpecs); these specs are about other attacks.
+        await ann.Api.AddContactAsync(await bob.Api.CardAsync(default), bob.Host.ListenAddress, default);
+        await bob.Api.AddContactAsync(await ann.Api.CardAsync(default), null, default);
         var ws = await ann.Api.CreateWorkspaceAsync("Under attack", default);
         await ann.Api.CreateEntryAsync(ws, ToolKind.Discussion, new Dictionary<string, string> { ["text"] = "before" }, default);
         await ann.Api.InviteAsync(ws, (await bob.Api.InfoAsync(default)).Account, Role.Participant, default);
