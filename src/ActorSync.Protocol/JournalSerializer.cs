@@ -33,6 +33,7 @@ public sealed class JournalSerializer : SerializerWithStringManifest
         [typeof(EnvelopeStored)] = "es",
         [typeof(EnvelopesRemoved)] = "er",
         [typeof(Relay.Envelope)] = "ev",
+        [typeof(PresenceNotice)] = "pn",
     };
 
     private static readonly Dictionary<string, MessageParser> Parsers = new()
@@ -54,6 +55,7 @@ public sealed class JournalSerializer : SerializerWithStringManifest
         ["es"] = EnvelopeStored.Parser,
         ["er"] = EnvelopesRemoved.Parser,
         ["ev"] = Relay.Envelope.Parser,
+        ["pn"] = PresenceNotice.Parser,
     };
 
     public JournalSerializer(ExtendedActorSystem system) : base(system) { }

@@ -47,5 +47,7 @@ public sealed class KnownDevices
 
     public KnownDevice? Find(DeviceId id) => _devices.GetValueOrDefault(id);
 
+    public IReadOnlyCollection<DeviceId> All => _devices.Keys.ToList();
+
     public IEnumerable<KnownDevice> OfAccount(AccountId account) => _devices.Values.Where(d => d.Account == account);
 }

@@ -45,6 +45,9 @@ public sealed record PeerSettings(
 /// <summary>What every actor of one peer shares: its identity, settings, known devices and clock.</summary>
 public sealed record PeerContext(PeerHome Home, PeerSettings Settings, KnownDevices Known, TimeProvider Clock)
 {
+    /// <summary>Where this device accepts direct links once its transport listens (published as WAN presence).</summary>
+    public Func<string?> ListenAddress { get; init; } = static () => null;
+
     public AccountIdentity Account => Home.Account;
     public DeviceIdentity Device => Home.Device;
     public long NowMillis => Clock.GetUtcNow().ToUnixTimeMilliseconds();

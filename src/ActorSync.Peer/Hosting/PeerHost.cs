@@ -66,9 +66,8 @@ public sealed class PeerHost : IAsyncDisposable
         var settings = PeerSettings.From(config);
         var pins = new PinDirectory();
         var known = new KnownDevices(pins);
-        var context = new PeerContext(home, settings, known, clock);
-
         var transport = new GrpcLinkTransport(home.Tls, pins, new GrpcLinkOptions { ListenAddress = options.Listen }, loggers, clock);
+        var context = new PeerContext(home, settings, known, clock) { ListenAddress = () => transport.ListenAddress };
         var system = ActorSystem.Create("actorsync-peer", config);
         var device = system.ActorOf(DeviceActor.Props(context, transport), "device");
         if (options.Listen is not null)

@@ -25,14 +25,16 @@ public sealed class RelayFrontService : RelayFront.RelayFrontBase
 {
     private readonly ActorSystem _system;
     private readonly IActorRef _mailboxes;
+    private readonly IActorRef _presence;
     private readonly RelayFrontSettings _settings;
     private readonly ILogger _log;
     private long _accepted;
 
-    public RelayFrontService(ActorSystem system, IActorRef mailboxes, RelayFrontSettings settings, ILogger log)
+    public RelayFrontService(ActorSystem system, IActorRef mailboxes, IActorRef presence, RelayFrontSettings settings, ILogger log)
     {
         _system = system;
         _mailboxes = mailboxes;
+        _presence = presence;
         _settings = settings;
         _log = log;
     }
@@ -49,6 +51,7 @@ public sealed class RelayFrontService : RelayFront.RelayFrontBase
         var writer = WriteAll(outbound.Reader, responseStream, end.Token);
         var session = _system.ActorOf(RelaySession.Props(outbound.Writer, end));
         var recipient = device.ToWire();
+        var published = false;
         try
         {
             _mailboxes.Tell(new MailboxAttach { Recipient = recipient, Session = session.Path.ToString() }, session);
@@ -60,6 +63,17 @@ public sealed class RelayFrontService : RelayFront.RelayFrontBase
                 {
                     case RelayFrame.BodyOneofCase.Enqueue:
                         _ = Store(device, frame.Enqueue, outbound.Writer);
+                        break;
+                    case RelayFrame.BodyOneofCase.PresencePublish:
+                        var address = frame.PresencePublish.Address;
+                        if (address.Length > 256) throw new RpcException(new Status(StatusCode.InvalidArgument, "address too long"));
+                        published = true;
+                        _presence.Tell(new Presence.PresenceHub.Local(new PresenceNotice { Device = recipient, Address = address, Online = true }));
+                        break;
+                    case RelayFrame.BodyOneofCase.PresenceSubscribe:
+                        if (frame.PresenceSubscribe.Devices.Count > 10_000) throw new RpcException(new Status(StatusCode.InvalidArgument, "too many devices"));
+                        _presence.Tell(new Presence.PresenceHub.Subscribe(session,
+                            frame.PresenceSubscribe.Devices.Select(d => Convert.ToHexString(d.Span)).ToList()));
                         break;
                     case RelayFrame.BodyOneofCase.Delivered:
                         if (frame.Delivered.MessageIds.Count > 10_000) throw new RpcException(new Status(StatusCode.InvalidArgument, "too many ids"));
@@ -83,6 +97,8 @@ public sealed class RelayFrontService : RelayFront.RelayFrontBase
         }
         finally
         {
+            if (published) _presence.Tell(new Presence.PresenceHub.Local(new PresenceNotice { Device = recipient, Online = false }));
+            _presence.Tell(new Presence.PresenceHub.Unsubscribe(session));
             _mailboxes.Tell(new MailboxDetach { Recipient = recipient }, session);
             _system.Stop(session);
             outbound.Writer.TryComplete();

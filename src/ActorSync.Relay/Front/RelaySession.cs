@@ -29,6 +29,13 @@ public sealed class RelaySession : UntypedActor
     {
         switch (message)
         {
+            case PresenceNotice notice:
+                if (!_outbound.TryWrite(new RelayFrame { Presence = notice }))
+                {
+                    _end.Cancel();
+                    Context.Stop(Self);
+                }
+                break;
             case Envelope envelope:
                 if (!_outbound.TryWrite(new RelayFrame { Envelope = envelope }))
                 {

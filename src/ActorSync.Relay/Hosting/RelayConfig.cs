@@ -1,24 +1,32 @@
 using Akka.Configuration;
 using Akka.Persistence.Sql;
 using ActorSync.Peer.Hosting;
+using Npgsql;
 
 namespace ActorSync.Relay.Hosting;
 
 /// <summary>
-/// A relay node's configuration: config/relay.hocon beside the binaries (and an optional user file)
-/// over the Akka.Persistence.Sql defaults, with ports, seeds and the journal filled in.
+/// A relay node's configuration, highest precedence first: ports, seeds and the journal from the
+/// command line; an optional user file (--config); the overlay of the chosen journal
+/// (config/relay.postgres.hocon for PostgreSQL); config/relay.hocon beside the binaries; the
+/// Akka.Persistence.Sql defaults.
 /// </summary>
 public static class RelayConfig
 {
+    /// <summary>Akka.Persistence.Sql provider names (linq2db) of the two journals a relay supports.</summary>
+    public const string SqliteProvider = "SQLite.MS";
+    public const string PostgresProvider = "PostgreSQL.15";
+
     public static Config Load(RelayHome home, RelayOptions options)
     {
-        var shipped = Path.Combine(AppContext.BaseDirectory, "config", "relay.hocon");
-        if (!File.Exists(shipped)) throw new FileNotFoundException("config/relay.hocon is missing beside the binaries", shipped);
-        var config = ConfigurationFactory.ParseString(File.ReadAllText(shipped));
+        ArgumentNullException.ThrowIfNull(home);
+        ArgumentNullException.ThrowIfNull(options);
+        var (provider, journal, snapshots) = Journal(home, options.Journal);
+        var config = Shipped("relay.hocon");
+        if (provider == PostgresProvider) config = Shipped("relay.postgres.hocon").WithFallback(config);
         if (options.ConfigFile is not null) config = ConfigurationFactory.ParseString(File.ReadAllText(options.ConfigFile)).WithFallback(config);
         var seeds = string.Join(", ", (options.Seeds ?? []).Select(s => "\"" + s.Replace("\"", "", StringComparison.Ordinal) + "\""));
-        var (provider, journal, snapshots) = Journal(home, options.Journal);
-        if (provider == "SQLite.MS")
+        if (provider == SqliteProvider)
         {
             PeerConfig.EnsureWal(journal);
             PeerConfig.EnsureWal(snapshots);
@@ -28,27 +36,63 @@ public static class RelayConfig
         var overrides = ConfigurationFactory.ParseString($$"""
             akka.remote.dot-netty.tcp.port = {{options.ClusterPort}}
             akka.cluster.seed-nodes = [{{seeds}}]
-            akka.persistence.journal.sql.provider-name = "{{provider}}"
-            akka.persistence.journal.sql.connection-string = "{{journal.Replace("\"", "\\\"", StringComparison.Ordinal)}}"
-            akka.persistence.snapshot-store.sql.provider-name = "{{provider}}"
-            akka.persistence.snapshot-store.sql.connection-string = "{{snapshots.Replace("\"", "\\\"", StringComparison.Ordinal)}}"
+            akka.persistence.journal.sql.provider-name = {{Quote(provider)}}
+            akka.persistence.journal.sql.connection-string = {{Quote(journal)}}
+            akka.persistence.snapshot-store.sql.provider-name = {{Quote(provider)}}
+            akka.persistence.snapshot-store.sql.connection-string = {{Quote(snapshots)}}
             """);
         return overrides.WithFallback(config).WithFallback(SqlPersistence.DefaultConfiguration);
     }
 
     private static (string Provider, string Journal, string Snapshots) Journal(RelayHome home, string? spec)
     {
-        if (spec is null) return ("SQLite.MS", home.JournalDatabase, home.SnapshotDatabase);
+        if (spec is null) return (SqliteProvider, home.JournalDatabase, home.SnapshotDatabase);
         if (spec.StartsWith("sqlite:", StringComparison.Ordinal))
         {
             var path = spec["sqlite:".Length..];
-            return ("SQLite.MS", path, path + ".snapshots");
+            if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException("--journal sqlite:PATH needs a path");
+            return (SqliteProvider, path, path + ".snapshots");
         }
         if (spec.StartsWith("postgres:", StringComparison.Ordinal))
         {
-            var connection = spec["postgres:".Length..];
-            return ("PostgreSQL.15", connection, connection);
+            var connection = PostgresConnection(spec["postgres:".Length..]);
+            // One database for both: Akka.Persistence.Sql keeps journal and snapshots in separate tables.
+            return (PostgresProvider, connection, connection);
         }
         throw new ArgumentException("--journal is sqlite:PATH or postgres:CONNECTION");
     }
+
+    /// <summary>
+    /// Checks a Npgsql connection string up front, so a typo fails the start with a clear message
+    /// instead of the first mailbox write; returns it as given (passwords stay as written).
+    /// </summary>
+    private static string PostgresConnection(string connection)
+    {
+        if (string.IsNullOrWhiteSpace(connection))
+        {
+            throw new ArgumentException("--journal postgres:CONNECTION needs a connection string, e.g. postgres:Host=127.0.0.1;Port=5432;Username=postgres;Database=actorsync");
+        }
+        NpgsqlConnectionStringBuilder parsed;
+        try
+        {
+            parsed = new NpgsqlConnectionStringBuilder(connection);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException("--journal postgres:CONNECTION is not a valid Npgsql connection string: " + e.Message, e);
+        }
+        if (string.IsNullOrEmpty(parsed.Host)) throw new ArgumentException("--journal postgres:CONNECTION names no Host");
+        return connection;
+    }
+
+    private static Config Shipped(string name)
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "config", name);
+        if (!File.Exists(path)) throw new FileNotFoundException($"config/{name} is missing beside the binaries", path);
+        return ConfigurationFactory.ParseString(File.ReadAllText(path));
+    }
+
+    /// <summary>A HOCON quoted string of <paramref name="value"/> (connection strings may hold quotes and backslashes).</summary>
+    private static string Quote(string value) =>
+        "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 }

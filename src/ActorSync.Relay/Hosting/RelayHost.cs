@@ -53,7 +53,8 @@ public sealed class RelayHost : IAsyncDisposable
         var settings = new RelayFrontSettings(
             (int)(relay.GetByteSize("front.max-frame-bytes") ?? 8 * 1024 * 1024), relay.GetInt("front.max-recipients"),
             relay.GetInt("front.session-queue"), TimeSpan.FromSeconds(30));
-        var service = new RelayFrontService(system, mailboxes, settings, loggers.CreateLogger<RelayFrontService>());
+        var presence = system.ActorOf(Presence.PresenceHub.Props(), "presence");
+        var service = new RelayFrontService(system, mailboxes, presence, settings, loggers.CreateLogger<RelayFrontService>());
         var front = BuildFront(home, options.Port, settings, service);
         await front.StartAsync(ct).ConfigureAwait(false);
         var bound = front.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

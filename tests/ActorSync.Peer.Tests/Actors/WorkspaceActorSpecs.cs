@@ -215,8 +215,14 @@ public sealed class WorkspaceActorSpecs : PeerActorSpec
         ws.Tell(new Invite(_bob.Card, Role.Guest), TestActor);
         ExpectMsg<Authored>(Patience);
         // Bob becomes a member: the link manager is asked to track his device (never this device's own).
-        Assert.Equal(new Track(_bob.Id), links.FishForMessage(m => m is Track, Patience));
-        Assert.Equal(_bob.Id, links.FishForMessage<SendFrame>(m => m.Frame.BodyCase == LinkFrame.BodyOneofCase.Invitation, Patience).Device);
+        var seen = new List<object>();
+        links.FishForMessage(m =>
+        {
+            seen.Add(m);
+            return seen.OfType<Track>().Any() && seen.OfType<SendFrame>().Any(f => f.Frame.BodyCase == LinkFrame.BodyOneofCase.Invitation);
+        }, Patience);
+        Assert.Equal([new Track(_bob.Id)], seen.OfType<Track>());
+        Assert.Equal(_bob.Id, seen.OfType<SendFrame>().Single(f => f.Frame.BodyCase == LinkFrame.BodyOneofCase.Invitation).Device);
     }
 
     [Fact]

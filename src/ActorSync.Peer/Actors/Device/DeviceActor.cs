@@ -48,7 +48,8 @@ public sealed class DeviceActor : UntypedPersistentActor
         // The designated relay (first in this account's card): store and forward for offline devices.
         var relay = _peer.Home.Card.Relays.FirstOrDefault();
         var relayClient = relay is null ? ActorRefs.Nobody
-            : Context.ActorOf(RelayClient.Props(relay, _peer.Home.Tls, _peer.Home.Card, _peer.Device.Id, s.DialBackoffMin, s.DialBackoffMax), "relay");
+            : Context.ActorOf(RelayClient.Props(relay, _peer.Home.Tls, _peer.Home.Card, _peer.Device.Id, _peer.Known, _peer.ListenAddress,
+                _peer.Clock, s.DialBackoffMin, s.DialBackoffMax), "relay");
         _links = Context.ActorOf(LinkManager.Props(_peer.Device.Id, _transport, _peer.Known, relayClient, s.DialBackoffMin, s.DialBackoffMax), "links");
         _workspaces = Context.ActorOf(WorkspaceManager.Props(_peer, _links), "workspaces");
         _presence = Context.ActorOf(PresenceActor.Props(_links, _peer.Known, _peer.Clock, s.UnreachableAfter, s.GoneAfter, s.PresenceTick), "presence");

@@ -37,8 +37,18 @@ public sealed class RelayClient : UntypedActor, IWithTimers
     private readonly Dictionary<ByteString, RelayFrame> _unconfirmed = [];
     private readonly List<IActorRef> _flushWaiters = [];
 
-    public RelayClient(string relay, DeviceCertificate certificate, ContactCard card, DeviceId device, TimeSpan backoffMin, TimeSpan backoffMax)
+    private readonly KnownDevices _known;
+    private readonly Func<string?> _listenAddress;
+    private readonly TimeProvider _clock;
+    private int _subscribedCount = -1;
+    private string? _publishedAddress;
+
+    public RelayClient(string relay, DeviceCertificate certificate, ContactCard card, DeviceId device, KnownDevices known,
+        Func<string?> listenAddress, TimeProvider clock, TimeSpan backoffMin, TimeSpan backoffMax)
     {
+        _known = known;
+        _listenAddress = listenAddress;
+        _clock = clock;
         _relay = relay;
         _certificate = certificate;
         _card = card;
@@ -50,8 +60,12 @@ public sealed class RelayClient : UntypedActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(string relay, DeviceCertificate certificate, ContactCard card, DeviceId device, TimeSpan backoffMin, TimeSpan backoffMax) =>
-        Akka.Actor.Props.Create(() => new RelayClient(relay, certificate, card, device, backoffMin, backoffMax));
+    public static Props Props(string relay, DeviceCertificate certificate, ContactCard card, DeviceId device, KnownDevices known,
+        Func<string?> listenAddress, TimeProvider clock, TimeSpan backoffMin, TimeSpan backoffMax) =>
+        Akka.Actor.Props.Create(() => new RelayClient(relay, certificate, card, device, known, listenAddress, clock, backoffMin, backoffMax));
+
+    private sealed record ResubscribeTick;
+    private sealed record Noticed(Connection Connection, PresenceNotice Notice);
 
     private sealed record Connect;
     private sealed record Connected(Connection Connection);
@@ -102,6 +116,11 @@ public sealed class RelayClient : UntypedActor, IWithTimers
                 _backoff = _backoffMin;
                 Pump(c.Connection);
                 foreach (var frame in _unconfirmed.Values) c.Connection.Outbound.Writer.TryWrite(frame);
+                // WAN presence: say where this device takes direct links, and whom it wants to hear about.
+                _publishedAddress = null;
+                _subscribedCount = -1;
+                Resubscribe();
+                Timers.StartPeriodicTimer("resubscribe", new ResubscribeTick(), TimeSpan.FromSeconds(2));
                 _log.Info("Relay {Relay} connected", _relay);
                 Context.System.EventStream.Publish(new RelayStateChanged(true, _relay));
                 break;
@@ -138,12 +157,42 @@ public sealed class RelayClient : UntypedActor, IWithTimers
                 _flushWaiters.Add(Sender);
                 if (_unconfirmed.Count == 0) AnswerFlush();
                 break;
-            case Received or Lost:
+            case ResubscribeTick:
+                Resubscribe();
+                break;
+            case Noticed n when n.Connection == _connection && n.Notice.Online && n.Notice.Address.Length > 0:
+                try
+                {
+                    if (_known.Find(n.Notice.Device.ToDeviceId()) is { } device)
+                        Context.Parent.Tell(new Presence.PresenceProtocol.Seen(device.Account, device.Id, n.Notice.Address, _clock.GetUtcNow()));
+                }
+                catch (Core.Encoding.WireFormatException)
+                {
+                    // a malformed notice: ignore
+                }
+                break;
+            case Received or Lost or Noticed:
                 break;
             default:
                 Unhandled(message);
                 break;
         }
+    }
+
+    /// <summary>Contacts and co-members come and go: re-send the list when it changed.</summary>
+    private void Resubscribe()
+    {
+        if (_connection is null) return;
+        // The link listener may start after the relay stream: publish the address once it is known.
+        var address = _listenAddress() ?? "";
+        if (address != _publishedAddress
+            && _connection.Outbound.Writer.TryWrite(new RelayFrame { PresencePublish = new PresencePublish { Address = address } }))
+            _publishedAddress = address;
+        var devices = _known.All;
+        if (devices.Count == _subscribedCount) return;
+        var subscribe = new PresenceSubscribe();
+        subscribe.Devices.AddRange(devices.Select(d => d.ToWire()));
+        if (_connection.Outbound.Writer.TryWrite(new RelayFrame { PresenceSubscribe = subscribe })) _subscribedCount = devices.Count;
     }
 
     private void AnswerFlush()
@@ -254,6 +303,7 @@ public sealed class RelayClient : UntypedActor, IWithTimers
                     var frame = connection.Call.ResponseStream.Current;
                     if (frame.BodyCase == RelayFrame.BodyOneofCase.Envelope) self.Tell(new Received(connection, frame.Envelope));
                     else if (frame.BodyCase == RelayFrame.BodyOneofCase.Accepted) self.Tell(new Confirmed(frame.Accepted));
+                    else if (frame.BodyCase == RelayFrame.BodyOneofCase.Presence) self.Tell(new Noticed(connection, frame.Presence));
                 }
             }
             catch (Exception e)
