@@ -70,7 +70,7 @@ public sealed class CliErrorSpecs
         AssertOneLineError(await cat.RunAsync("discussion", "post", ws, "nor replies", "--reply-to", topic), "not permitted");
         var upload = Path.Combine(cluster.Root, "guest.txt");
         await File.WriteAllTextAsync(upload, "a guest's file\n");
-        Assert.NotEqual(0, (await cat.RunAsync("files", "put", ws, upload)).ExitCode);
+        AssertOneLineError(await cat.RunAsync("files", "put", ws, upload), "not permitted");
         var line = (await cat.OkAsync("chat", "say", ws, "Count me in for Saturday!")).LastLine;
 
         // The refusals left no trace anywhere: once Ann has Cat's later chat line, both replicas agree and hold no guest post.

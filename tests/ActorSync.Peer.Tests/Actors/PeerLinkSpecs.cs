@@ -119,8 +119,7 @@ public sealed class PeerLinkSpecs : PeerActorSpec
         Assert.Equal(Ping(8), _manager.ExpectMsg<InboundFrame>(Patience).Frame);
     }
 
-    [Fact(Skip = "bug: PeerLink.Adopt drops the losing duplicate link without reading it (and ignores Received from a non-current " +
-                 "connection), and a swap of direct links is not re-announced, so frames the other end sent on it (e.g. an invitation) are lost; see report")]
+    [Fact]
     public void PeerLink_should_not_lose_frames_the_other_end_sent_on_the_duplicate_link_it_drops()
     {
         // We are the lower id and our own dial is up; the remote's dial arrives later, already carrying

@@ -165,8 +165,7 @@ public sealed class PresenceActorSpecs : PeerActorSpec
         Assert.Equal(PresenceStatus.Online, StatusOf(presence, _bob.Id).Status);
     }
 
-    [Fact(Skip = "bug: DevicePresenceActor never leaves Online for a device known only through its link " +
-                 "(LinkStateChanged does not record a last-seen time, and Evaluate returns while _lastSeen is null); see report")]
+    [Fact]
     public void PresenceActor_should_count_a_device_whose_link_went_down_as_last_seen_then()
     {
         var presence = Presence();

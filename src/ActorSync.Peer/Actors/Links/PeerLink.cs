@@ -28,6 +28,10 @@ public sealed class PeerLink : UntypedActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CancellationTokenSource _stop = new();
     private ILinkConnection? _connection;
+    // Links that lost the tie-break: still read until they close (the other end may have sent on
+    // them before it chose), closed by us after a grace period.
+    private readonly HashSet<ILinkConnection> _draining = [];
+    private int _drainSerial;
     private string? _address;
     private bool _dialing;
     private TimeSpan _backoff;
@@ -61,6 +65,7 @@ public sealed class PeerLink : UntypedActor, IWithTimers
     private sealed record Received(ILinkConnection Connection, LinkFrame Frame);
     private sealed record ConnectionClosed(ILinkConnection Connection, string Reason);
     private sealed record Redial;
+    private sealed record CloseDrained(ILinkConnection Connection);
 
     /// <summary>An inbound link for this device, handed over by the link manager.</summary>
     public sealed record Accept(ILinkConnection Connection);
@@ -103,8 +108,14 @@ public sealed class PeerLink : UntypedActor, IWithTimers
                 _relayUp = relay.Up;
                 UpdateRoute();
                 break;
-            case Received r when r.Connection == _connection:
+            case Received r when r.Connection == _connection || _draining.Contains(r.Connection):
                 Context.Parent.Tell(new InboundFrame(_remote, r.Frame));
+                break;
+            case CloseDrained d:
+                if (_draining.Remove(d.Connection)) _ = d.Connection.DisposeAsync().AsTask();
+                break;
+            case ConnectionClosed c when _draining.Contains(c.Connection):
+                _draining.Remove(c.Connection);
                 break;
             case Received:
                 break;
@@ -142,16 +153,25 @@ public sealed class PeerLink : UntypedActor, IWithTimers
 
     private void Adopt(ILinkConnection connection)
     {
+        Pump(connection);
         if (_connection is not null)
         {
             // Both ends dialed at once: keep the link dialed by the lower device id, on both ends.
             var keepNew = DialerOf(connection).CompareTo(DialerOf(_connection)) < 0;
             var loser = keepNew ? _connection : connection;
-            _ = loser.DisposeAsync().AsTask();
+            _draining.Add(loser);
+            Timers.StartSingleTimer("drain-" + _drainSerial++, new CloseDrained(loser), TimeSpan.FromSeconds(5));
             if (!keepNew) return;
         }
         _connection = connection;
         _backoff = _backoffMin;
+        _log.Info("Link to {Device} up ({Direction})", _remote.Short, connection.Inbound ? "inbound" : "outbound");
+        // Announced on every adoption, even direct-to-direct: workspaces resync and re-offer invitations.
+        UpdateRoute(force: true);
+    }
+
+    private void Pump(ILinkConnection connection)
+    {
         var self = Self;
         var token = _stop.Token;
         _ = Task.Run(async () =>
@@ -168,17 +188,15 @@ public sealed class PeerLink : UntypedActor, IWithTimers
             var reason = connection.Closed.IsCompleted ? await connection.Closed.ConfigureAwait(false) : "stream ended";
             self.Tell(new ConnectionClosed(connection, reason));
         }, CancellationToken.None);
-        _log.Info("Link to {Device} up ({Direction})", _remote.Short, connection.Inbound ? "inbound" : "outbound");
-        UpdateRoute();
     }
 
     /// <summary>Direct beats relay beats none; every change is announced (workspaces resync on "up").</summary>
-    private void UpdateRoute()
+    private void UpdateRoute(bool force = false)
     {
         var route = _connection is not null ? "direct"
             : _relayUp && !_relay.IsNobody() && _known.Find(_remote) is { Relays.Count: > 0 } ? "relay"
             : "none";
-        if (route == _route) return;
+        if (route == _route && !force) return;
         _route = route;
         Context.System.EventStream.Publish(new LinkStateChanged(_remote, route != "none", route));
     }
@@ -189,6 +207,7 @@ public sealed class PeerLink : UntypedActor, IWithTimers
     {
         _stop.Cancel();
         if (_connection is not null) _ = _connection.DisposeAsync().AsTask();
+        foreach (var drained in _draining) _ = drained.DisposeAsync().AsTask();
         _stop.Dispose();
         base.PostStop();
     }

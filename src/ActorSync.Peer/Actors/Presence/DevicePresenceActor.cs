@@ -46,8 +46,10 @@ public sealed class DevicePresenceActor : UntypedActor
             case AddressHint hint:
                 if (hint.Address != _address) Hint(hint.Address);
                 break;
-            case LinkProtocol.LinkStateChanged change:
+            case LinkChanged change:
+                // Up or down, the device was there at that moment: thresholds count from then.
                 _linkUp = change.Up;
+                _lastSeen = change.At;
                 if (change.Up) Become(PresenceStatus.Online);
                 break;
             case Tick tick:

@@ -53,7 +53,9 @@ public sealed class PresenceActor : UntypedActor, IWithTimers
                 AccountChild(hint.Account).Forward(new AccountPresenceActor.ToDevice(hint.Device, hint));
                 break;
             case LinkProtocol.LinkStateChanged change when _known.Find(change.Device) is { } device:
-                AccountChild(device.Account).Forward(new AccountPresenceActor.ToDevice(change.Device, change));
+                // Only a direct link says the device itself is there; a relay route does not.
+                var up = change.Up && change.Route == "direct";
+                AccountChild(device.Account).Forward(new AccountPresenceActor.ToDevice(change.Device, new LinkChanged(up, _clock.GetUtcNow())));
                 break;
             case LinkProtocol.LinkStateChanged:
                 break;

@@ -23,6 +23,9 @@ public static class PresenceProtocol
     /// <summary>Re-evaluate thresholds; sent by the presence actor's timer, or directly by tests.</summary>
     public sealed record Tick(DateTimeOffset Now);
 
+    /// <summary>A device's link went up or down at <paramref name="At"/> (the presence actor stamps it with its clock).</summary>
+    public sealed record LinkChanged(bool Up, DateTimeOffset At);
+
     public sealed record GetPresence;
 
     public sealed record DevicePresence(AccountId Account, DeviceId Device, PresenceStatus Status, string? Address, DateTimeOffset? LastSeen);

@@ -164,6 +164,7 @@ public sealed partial class WorkspaceActor
                 _log.Warning("Malformed delta from {Device} dropped: {Reason}", from.Short, e.Message);
                 continue;
             }
+            var dropped = false;
             foreach (var outcome in _replica!.Receive(delta))
             {
                 switch (outcome.Status)
@@ -177,12 +178,14 @@ public sealed partial class WorkspaceActor
                         break;
                     case ReceiveStatus.Dropped:
                         _log.Warning("Delta {DeltaId} from {Device} dropped: {Reason}", outcome.Id, from.Short, outcome.Reason);
+                        dropped |= outcome.Id == delta.Id;
                         break;
                     default:
                         break;
                 }
             }
-            sync.MarkSent(delta.Id);
+            // The sender has it, unless what it sent under that id was a forgery.
+            if (!dropped) sync.MarkSent(delta.Id);
         }
         if (applied.Count == 0)
         {

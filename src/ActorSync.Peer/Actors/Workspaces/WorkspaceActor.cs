@@ -152,8 +152,17 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
             return;
         }
         var bytes = init.JoinInvitation!;
-        _joinedBy = InvitationCodec.Decode(bytes);
-        _replica = Replica.Join(_joinedBy, _peer.Account, _peer.Device);
+        try
+        {
+            _joinedBy = InvitationCodec.Decode(bytes);
+            _replica = Replica.Join(_joinedBy, _peer.Account, _peer.Device);
+        }
+        catch (Core.Encoding.WireFormatException e)
+        {
+            _joinedBy = null;
+            sender.Tell(new Refused("the invitation cannot be opened: " + e.Message));
+            return;
+        }
         _peer.Known.Learn(_joinedBy.Inviter);
         Persist(new WorkspaceJoined { Invitation = ByteString.CopyFrom(bytes) }, _ =>
         {

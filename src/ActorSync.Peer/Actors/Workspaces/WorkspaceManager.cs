@@ -71,6 +71,23 @@ public sealed class WorkspaceManager : UntypedPersistentActor
                     Sender.Tell(new Refused("not a valid invitation: " + e.Message));
                     return;
                 }
+                // A signed invitation may still be for someone else or carry keys this account cannot
+                // open; refuse it before its workspace id is taken, so the genuine one can still join.
+                if (invitation.Invitee != _peer.Account.Id)
+                {
+                    Sender.Tell(new Refused("that invitation is for another account"));
+                    return;
+                }
+                try
+                {
+                    using var ring = new Core.Crypto.EpochKeyring(invitation.Workspace);
+                    ring.Import(Core.Crypto.KeyWrap.Unwrap(invitation.WrappedKeyring, _peer.Account.Agreement, Invitation.KeyContext(invitation.Workspace)));
+                }
+                catch (WireFormatException e)
+                {
+                    Sender.Tell(new Refused("the invitation's keys cannot be opened by this account: " + e.Message));
+                    return;
+                }
                 if (_known.Contains(invitation.Workspace))
                 {
                     Sender.Tell(new Refused("this device holds that workspace already", 409));
