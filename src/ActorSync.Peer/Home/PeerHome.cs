@@ -50,6 +50,7 @@ public sealed class PeerHome : IDisposable
         if (string.IsNullOrWhiteSpace(name) || name.Length > 64 || name.Any(char.IsControl))
             throw new ArgumentException("a name is 1-64 printable characters", nameof(name));
         if (Exists(path)) throw new InvalidOperationException($"{path} already holds an identity");
+        CheckRelays(relays);
         Directory.CreateDirectory(path);
         var account = AccountIdentity.Generate(name.Trim());
         var device = DeviceIdentity.Generate();
@@ -65,9 +66,18 @@ public sealed class PeerHome : IDisposable
         return new PeerHome(System.IO.Path.GetFullPath(path), account, device, tls, relays);
     }
 
+    /// <summary>Relay addresses are what `actorsync relay` prints: https://HOST:PORT#PIN (the pin authenticates the relay).</summary>
+    public static void CheckRelays(IEnumerable<string> relays)
+    {
+        foreach (var relay in relays)
+            if (!RelayAddress.TryParse(relay, out _))
+                throw new ArgumentException($"'{relay}' is not a relay address (https://HOST:PORT#PIN, as `actorsync relay` prints it)");
+    }
+
     /// <param name="relays">Designated relays for this run (`actorsync peer --relay`); null keeps those given at init.</param>
     public static PeerHome Load(string path, IReadOnlyList<string>? relays = null)
     {
+        if (relays is not null) CheckRelays(relays);
         if (!Exists(path)) throw new FileNotFoundException($"{path} holds no ActorSync identity (run: actorsync init --home {path} --name NAME)");
         var bytes = File.ReadAllBytes(System.IO.Path.Combine(path, IdentityFile));
         try

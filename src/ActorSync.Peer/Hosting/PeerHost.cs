@@ -70,6 +70,7 @@ public sealed class PeerHost : IAsyncDisposable
         var context = new PeerContext(home, settings, known, clock) { ListenAddress = () => transport.ListenAddress };
         var system = ActorSystem.Create("actorsync-peer", config);
         var device = system.ActorOf(DeviceActor.Props(context, transport), "device");
+        await device.Ask<DeviceProtocol.Ready>(new DeviceProtocol.WhenReady(), settings.AskTimeout, ct).ConfigureAwait(false);
         if (options.Listen is not null)
         {
             await transport.StartAsync(async connection =>

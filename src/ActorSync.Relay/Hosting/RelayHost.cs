@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Authentication;
 using Akka.Actor;
 using Akka.Cluster;
+using ActorSync.Peer.Links;
 using ActorSync.Relay.Front;
 using ActorSync.Relay.Mailboxes;
 using Microsoft.AspNetCore.Builder;

@@ -116,6 +116,9 @@ public sealed class DeviceActor : UntypedPersistentActor
             case ToWorkspaces to:
                 _workspaces.Forward(to.Message);
                 break;
+            case WhenReady:
+                _workspaces.Forward(message);
+                break;
             case PresenceProtocol.Seen or PresenceProtocol.GetPresence:
                 _presence.Forward(message);
                 break;

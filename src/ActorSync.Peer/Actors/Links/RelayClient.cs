@@ -240,7 +240,8 @@ public sealed class RelayClient : UntypedActor, IWithTimers
 
     private async Task<Connection> Open()
     {
-        if (!TryParse(_relay, out var host, out var port, out var pin)) throw new LinkException($"not a relay address: {_relay}");
+        if (!RelayAddress.TryParse(_relay, out var address) || address is null) throw new LinkException($"not a relay address: {_relay}");
+        var (host, port, pin) = (address.Host, address.Port, address.Pin);
         var handler = new SocketsHttpHandler
         {
             ConnectTimeout = TimeSpan.FromSeconds(5),
@@ -314,19 +315,4 @@ public sealed class RelayClient : UntypedActor, IWithTimers
         });
     }
 
-    /// <summary>"https://HOST:PORT#PINHEX".</summary>
-    public static bool TryParse(string text, out string host, out int port, out byte[] pin)
-    {
-        host = "";
-        port = 0;
-        pin = [];
-        if (!Uri.TryCreate(text.Trim(), UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps) return false;
-        var fragment = uri.Fragment.TrimStart('#');
-        if (fragment.Length != 64) return false;
-        try { pin = Convert.FromHexString(fragment); }
-        catch (FormatException) { return false; }
-        host = uri.Host;
-        port = uri.Port;
-        return true;
-    }
 }

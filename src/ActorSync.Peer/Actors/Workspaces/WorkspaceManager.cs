@@ -104,6 +104,11 @@ public sealed class WorkspaceManager : UntypedPersistentActor
             case InboundFrame frame:
                 if (WorkspaceOf(frame.Frame) is { } ws && _known.Contains(ws)) Child(ws).Forward(frame);
                 break;
+            case Device.DeviceProtocol.WhenReady:
+                // Each workspace answers a query only once recovered.
+                var recovered = _known.Select(w => Child(w).Ask(new GetSummary(), _peer.Settings.AskTimeout)).ToList();
+                Task.WhenAll(recovered).PipeTo(Sender, success: _ => new Device.DeviceProtocol.Ready());
+                break;
             case ListWorkspaces:
                 var asks = _known.Select(w => Child(w).Ask(new GetSummary(), _peer.Settings.AskTimeout)).ToList();
                 Task.WhenAll(asks).PipeTo(Sender, success: all => new WorkspaceList(all.OfType<Api.WorkspaceSummary>().ToList()));

@@ -1,6 +1,4 @@
-using ActorSync.Peer.Links;
-
-namespace ActorSync.Relay.Front;
+namespace ActorSync.Peer.Links;
 
 /// <summary>
 /// How devices name a relay: "https://HOST:PORT#PIN", the pin being the SHA-256 of the relay's TLS
