@@ -275,13 +275,25 @@ public sealed class CliVerbSpecs
     {
         using var scratch = new Scratch();
         var home = Path.Combine(scratch.Path, "ann");
-        var run = await CliRun.RunAsync("init", "--home", home, "--name", "Ann", "--relay", "127.0.0.1:9000");
+        const string relay = "https://127.0.0.1:9000#abababababababababababababababababababababababababababababababab";
+        var run = await CliRun.RunAsync("init", "--home", home, "--name", "Ann", "--relay", relay);
         Assert.Equal((0, ""), (run.ExitCode, run.Err.ToString()));
         Assert.True(Core.Identity.AccountId.TryParse(run.Out.ToString().Trim(), out _));
-        Assert.Equal(["127.0.0.1:9000"], await File.ReadAllLinesAsync(Path.Combine(home, "relays")));
+        Assert.Equal([relay], await File.ReadAllLinesAsync(Path.Combine(home, "relays")));
 
         var again = await CliRun.RunAsync("init", "--home", home, "--name", "Ann");
         Assert.Equal((1, $"actorsync init: {home} already holds an identity\n"), (again.ExitCode, again.Err.ToString()));
+    }
+
+    [Fact(Timeout = Timeout)]
+    public async Task Init_should_refuse_a_relay_that_is_not_a_pinned_relay_address()
+    {
+        using var scratch = new Scratch();
+        var home = Path.Combine(scratch.Path, "ann");
+        var run = await CliRun.RunAsync("init", "--home", home, "--name", "Ann", "--relay", "127.0.0.1:9000");
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("is not a relay address", run.Err.ToString(), StringComparison.Ordinal);
+        Assert.False(Peer.Home.PeerHome.Exists(home));
     }
 
     [Fact(Timeout = Timeout)]

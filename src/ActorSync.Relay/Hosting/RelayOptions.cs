@@ -4,7 +4,11 @@ namespace ActorSync.Relay.Hosting;
 /// <param name="Port">Device front end port on 127.0.0.1 (0: any free one).</param>
 /// <param name="ClusterPort">Akka.Remote port for the other relay nodes (0: any free one).</param>
 /// <param name="Seeds">Cluster seed node addresses (akka.tcp://actorsync-relay@HOST:PORT); none: join itself.</param>
-/// <param name="Journal">"sqlite:PATH" (default: relay-journal.db in the home) or "postgres:CONNECTION".</param>
+/// <param name="Journal">
+/// "sqlite:PATH" (default: relay-journal.db in the home; one node) or "postgres:CONNECTION" (a Npgsql
+/// connection string; the journal a multi-node cluster shares, so that a crashed node's mailboxes
+/// recover on a survivor; loads config/relay.postgres.hocon over config/relay.hocon).
+/// </param>
 public sealed record RelayOptions(
     string Home,
     int Port = 0,

@@ -11,9 +11,9 @@ internal static class HostVerbs
 {
     public static IReadOnlyList<Verb> All { get; } =
     [
-        new("init", "--name NAME [--relay HOST:PORT]...", "create this device's identity and config in DIR; prints the account id",
+        new("init", "--name NAME [--relay https://HOST:PORT#PIN]...", "create this device's identity and config in DIR; prints the account id",
             VerbShape.Of(0, 0, ["name", "relay"]), Init),
-        new("peer", "[--listen HOST:PORT] [--api HOST:PORT] [--relay HOST:PORT]... [--config FILE]",
+        new("peer", "[--listen HOST:PORT] [--api HOST:PORT] [--relay https://HOST:PORT#PIN]... [--config FILE]",
             "run the peer in the foreground until SIGINT/SIGTERM (the API address and token are written into DIR)",
             VerbShape.Of(0, 0, ["listen", "api", "relay", "config"]), Peer),
         new("relay", "[--port P] [--cluster-port P] [--seed akka.tcp://actorsync-relay@HOST:PORT]... [--journal sqlite:PATH|postgres:CONN] [--config FILE]",
