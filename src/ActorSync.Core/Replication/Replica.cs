@@ -65,6 +65,11 @@ public sealed partial class Replica : IDisposable
 
     public SealedDelta? Find(DeltaId id) => _log.GetValueOrDefault(id);
 
+    /// <summary>How many deltas the log holds, and the one at a position of its application order (for cursors over the log).</summary>
+    public int LogCount => _order.Count;
+
+    public SealedDelta LogAt(int index) => _log[_order[index]];
+
     /// <summary>The bytes of a file chunk, decrypted from the delta that stored it; null when it is not here.</summary>
     public byte[]? ReadChunk(ToolId files, byte[] hash)
     {

@@ -104,18 +104,29 @@ public sealed class RelayHost : IAsyncDisposable
         using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information)
             .AddFilter("Microsoft", LogLevel.Warning).AddFilter("Grpc", LogLevel.Warning));
         await using var host = await StartAsync(options, loggers, ct: ct).ConfigureAwait(false);
+        // Downed by the split brain resolver (terminate-actor-system is off, so nothing else stops
+        // it): a node outside the cluster can store nothing; exit non-zero so a supervisor restarts it.
+        using var removed = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var wasRemoved = false;
+        Cluster.Get(host.System).RegisterOnMemberRemoved(() =>
+        {
+            wasRemoved = !ct.IsCancellationRequested;
+            removed.Cancel();
+        });
         await output.WriteLineAsync($"relay address: {host.Address}").ConfigureAwait(false);
         await output.WriteLineAsync($"cluster: {Cluster.Get(host.System).SelfAddress}").ConfigureAwait(false);
         await output.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
-            await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);
+            await Task.Delay(Timeout.Infinite, removed.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            // SIGTERM / SIGINT: leave the cluster cleanly
+            // SIGTERM / SIGINT: leave the cluster cleanly; or removed from it (below)
         }
-        return 0;
+        if (!wasRemoved) return 0;
+        await Console.Error.WriteLineAsync("actorsync relay: this node was removed from the cluster; exiting so it can be restarted").ConfigureAwait(false);
+        return 4;
     }
 
     public async ValueTask DisposeAsync()

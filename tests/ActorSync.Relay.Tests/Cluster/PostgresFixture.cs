@@ -52,6 +52,8 @@ public sealed class PostgresFixture : IAsyncLifetime
         var line = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
         if (code != 0 || line is null || !line.StartsWith("Host=", StringComparison.Ordinal))
         {
+            // A server may be running (say the database could not be created): do not leave it behind.
+            await RunScriptAsync("stop", StopTimeout);
             throw new InvalidOperationException(
                 $"scripts/postgres.sh start {_dir} failed (exit code {code}):{Environment.NewLine}{Tail(stderr)}{Environment.NewLine}stdout: {stdout.Trim()}");
         }

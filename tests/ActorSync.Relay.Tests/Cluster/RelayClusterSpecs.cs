@@ -52,6 +52,7 @@ public sealed class RelayClusterSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLifet
 
     public async Task DisposeAsync()
     {
+        if (_cluster is null) return; // the start failed and cleaned up after itself
         await _cluster.DisposeAsync();
         _output.WriteLine("timeline:" + Environment.NewLine + _cluster.Timeline);
     }

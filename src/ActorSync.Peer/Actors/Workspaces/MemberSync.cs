@@ -21,10 +21,14 @@ public sealed class MemberSync
     public bool HeardFrom { get; private set; }
     public long Sent { get; private set; }
 
+    /// <summary>Position in the replica's log below which the device holds everything: sends scan from here, not from the start.</summary>
+    public int Cursor { get; set; }
+
     /// <summary>Its own word on what it has: replaces guesses (frames sent on a link that broke are forgotten).</summary>
     public void Summarised(VersionVector seen)
     {
         Known = seen;
+        Cursor = 0;
         HeardFrom = true;
     }
 

@@ -127,8 +127,12 @@ public sealed partial class WorkspaceActor
         var batches = 0;
         var frame = NewBatch();
         var bytes = 0;
-        foreach (var delta in _replica!.MissingFrom(sync.Known))
+        var log = _replica!;
+        while (sync.Cursor < log.LogCount && sync.Known.Contains(log.LogAt(sync.Cursor).Id)) sync.Cursor++;
+        for (var i = sync.Cursor; i < log.LogCount; i++)
         {
+            var delta = log.LogAt(i);
+            if (sync.Known.Contains(delta.Id)) continue;
             if (bytes > 0 && bytes + delta.Bytes.Length > settings.MaxBatchBytes)
             {
                 Flush(sync, frame);
