@@ -25,7 +25,7 @@ public static class RelayConfig
         var config = Shipped("relay.hocon");
         if (provider == PostgresProvider) config = Shipped("relay.postgres.hocon").WithFallback(config);
         if (options.ConfigFile is not null) config = ConfigurationFactory.ParseString(File.ReadAllText(options.ConfigFile)).WithFallback(config);
-        var seeds = string.Join(", ", (options.Seeds ?? []).Select(s => "\"" + s.Replace("\"", "", StringComparison.Ordinal) + "\""));
+        var seeds = string.Join(", ", (options.Seeds ?? []).Select(s => "\"" + SeedAddress(s, options.ClusterTls is not null) + "\""));
         if (provider == SqliteProvider)
         {
             PeerConfig.EnsureWal(journal);
@@ -95,4 +95,11 @@ public static class RelayConfig
     /// <summary>A HOCON quoted string of <paramref name="value"/> (connection strings may hold quotes and backslashes).</summary>
     private static string Quote(string value) =>
         "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+
+    /// <summary>Over TLS Akka.Remote addresses are akka.ssl.tcp://: a seed given as akka.tcp:// is meant the same node.</summary>
+    private static string SeedAddress(string seed, bool tls)
+    {
+        var clean = seed.Replace("\"", "", StringComparison.Ordinal).Trim();
+        return tls && clean.StartsWith("akka.tcp://", StringComparison.Ordinal) ? "akka.ssl.tcp://" + clean["akka.tcp://".Length..] : clean;
+    }
 }

@@ -1,7 +1,9 @@
 using System.Net;
 using System.Security.Authentication;
 using Akka.Actor;
+using Akka.Actor.Setup;
 using Akka.Cluster;
+using Akka.Remote.Transport.DotNetty;
 using ActorSync.Peer.Links;
 using ActorSync.Relay.Front;
 using ActorSync.Relay.Mailboxes;
@@ -46,7 +48,9 @@ public sealed class RelayHost : IAsyncDisposable
         loggers ??= NullLoggerFactory.Instance;
         var home = RelayHome.LoadOrCreate(options.Home);
         var config = RelayConfig.Load(home, options);
-        var system = ActorSystem.Create("actorsync-relay", config);
+        var system = options.ClusterTls is null
+            ? ActorSystem.Create("actorsync-relay", config)
+            : ActorSystem.Create("actorsync-relay", ClusterTlsSetup(options.ClusterTls, home, config));
         var cluster = Cluster.Get(system);
         if (options.Seeds is not { Count: > 0 }) cluster.Join(cluster.SelfAddress);
         var relay = config.GetConfig("actorsync.relay");
@@ -61,6 +65,28 @@ public sealed class RelayHost : IAsyncDisposable
         var bound = front.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var address = new RelayAddress("127.0.0.1", new Uri(bound).Port, home.Tls.Pin);
         return new RelayHost(home, system, front, address, service);
+    }
+
+    /// <summary>
+    /// Mutual TLS between relay nodes: each presents the cluster certificate and accepts a peer only
+    /// if it presents the same key (pinned by SHA-256 of the public key; self-signed chains and names
+    /// are not what is checked). A failed handshake cannot stop the node: coordinated shutdown is off
+    /// for that in relay.hocon (measured: it would otherwise terminate the system).
+    /// </summary>
+    private static ActorSystemSetup ClusterTlsSetup(string folder, RelayHome home, Akka.Configuration.Config config)
+    {
+        var certificate = DeviceCertificate.LoadOrCreate(folder, home.Identity.Id);
+        var pin = certificate.Pin;
+        var ssl = new DotNettySslSetup(certificate.Certificate, suppressValidation: false, requireMutualAuthentication: true,
+            validateCertificateHostname: false,
+            customValidator: (presented, _, _, _, log) =>
+            {
+                var ok = presented is not null && DeviceCertificate.PinsEqual(DeviceCertificate.PinOf(presented), pin);
+                if (!ok) log.Log(Akka.Event.LogLevel.WarningLevel, null, "Refused a relay node whose TLS key is not the cluster's");
+                return ok;
+            });
+        var tls = Akka.Configuration.ConfigurationFactory.ParseString("akka.remote.dot-netty.tcp.enable-ssl = on");
+        return BootstrapSetup.Create().WithConfig(tls.WithFallback(config)).And(ssl);
     }
 
     private static WebApplication BuildFront(RelayHome home, int port, RelayFrontSettings settings, RelayFrontService service)

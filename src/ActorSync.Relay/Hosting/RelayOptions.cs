@@ -9,6 +9,11 @@ namespace ActorSync.Relay.Hosting;
 /// connection string; the journal a multi-node cluster shares, so that a crashed node's mailboxes
 /// recover on a survivor; loads config/relay.postgres.hocon over config/relay.hocon).
 /// </param>
+/// <param name="ClusterTls">
+/// A folder holding the cluster's node certificate (created by the first node that finds none):
+/// every node of one cluster is given the same folder's certificate, and Akka.Remote then runs over
+/// mutual TLS accepting only that certificate's key. Null: plain TCP (one node, or a trusted network).
+/// </param>
 public sealed record RelayOptions(
     string Home,
     int Port = 0,
@@ -16,4 +21,5 @@ public sealed record RelayOptions(
     IReadOnlyList<string>? Seeds = null,
     string? Journal = null,
     string? Http = null,
-    string? ConfigFile = null);
+    string? ConfigFile = null,
+    string? ClusterTls = null);

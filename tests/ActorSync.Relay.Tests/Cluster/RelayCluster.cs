@@ -81,7 +81,9 @@ internal sealed class RelayCluster : IAsyncDisposable
     {
         var name = "node" + index;
         var host = await RelayHost.StartAsync(new RelayOptions(
-            Path.Combine(_root, name), Port: 0, ClusterPort: port, Seeds: seeds, Journal: "postgres:" + connectionString));
+            Path.Combine(_root, name), Port: 0, ClusterPort: port, Seeds: seeds, Journal: "postgres:" + connectionString,
+            // One shared node certificate: the cluster runs over mutual TLS, as a production cluster should.
+            ClusterTls: Path.Combine(_root, "cluster-tls")));
         var node = new RelayNode(name, port, host);
         lock (_nodes)
         {

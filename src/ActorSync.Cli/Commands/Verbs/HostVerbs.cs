@@ -16,9 +16,9 @@ internal static class HostVerbs
         new("peer", "[--listen HOST:PORT] [--api HOST:PORT] [--relay https://HOST:PORT#PIN]... [--config FILE]",
             "run the peer in the foreground until SIGINT/SIGTERM (the API address and token are written into DIR)",
             VerbShape.Of(0, 0, ["listen", "api", "relay", "config"]), Peer),
-        new("relay", "[--port P] [--cluster-port P] [--seed akka.tcp://actorsync-relay@HOST:PORT]... [--journal sqlite:PATH|postgres:CONN] [--config FILE]",
+        new("relay", "[--port P] [--cluster-port P] [--seed akka.tcp://actorsync-relay@HOST:PORT]... [--journal sqlite:PATH|postgres:CONN] [--cluster-tls DIR] [--config FILE]",
             "run a relay node in the foreground: store and forward for offline devices; prints the relay address devices are given",
-            VerbShape.Of(0, 0, ["port", "cluster-port", "seed", "journal", "http", "config"]), Relay),
+            VerbShape.Of(0, 0, ["port", "cluster-port", "seed", "journal", "http", "config", "cluster-tls"]), Relay),
         new("info", "[--json]", "the running peer's account, name, device and listen address",
             VerbShape.Of(0, 0, flags: ["json"]), Info),
         new("card", "", "this account's contact card, one line to give to others (they run: actorsync contact add)",
@@ -61,7 +61,7 @@ internal static class HostVerbs
         var seeds = inv.Args.Values("seed");
         var options = new ActorSync.Relay.Hosting.RelayOptions(inv.Home, Port(inv.Args.Value("port"), "port"),
             Port(inv.Args.Value("cluster-port"), "cluster-port"), seeds.Count > 0 ? seeds : null, inv.Args.Value("journal"),
-            inv.Args.Value("http"), inv.Args.Value("config"));
+            inv.Args.Value("http"), inv.Args.Value("config"), inv.Args.Value("cluster-tls"));
         return await ActorSync.Relay.Hosting.RelayHost.RunAsync(options, inv.Out, inv.Ct);
     }
 
