@@ -123,7 +123,7 @@ public sealed class PeerHost : IAsyncDisposable
         try
         {
             var relay = await _system.ActorSelection("/user/device/relay").ResolveOne(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-            await relay.Ask<RelayClient.Flushed>(new RelayClient.Flush(), TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            await relay.Ask<RelayClient.Flushed>(new RelayClient.Flush(), TimeSpan.FromSeconds(20)).ConfigureAwait(false);
         }
         catch (Exception e) when (e is ActorNotFoundException or AskTimeoutException or TaskCanceledException)
         {

@@ -36,6 +36,8 @@ public sealed class RelayClient : UntypedActor, IWithTimers
     // Enqueues the relay has not yet confirmed durable: re-sent after a reconnect (the relay dedupes by id).
     private readonly Dictionary<ByteString, RelayFrame> _unconfirmed = [];
     private readonly List<IActorRef> _flushWaiters = [];
+    private readonly Dictionary<ByteString, int> _refusals = [];
+    private const int MaxRefusals = 120;
 
     private readonly KnownDevices _known;
     private readonly Func<string?> _listenAddress;
@@ -73,6 +75,7 @@ public sealed class RelayClient : UntypedActor, IWithTimers
     private sealed record Received(Connection Connection, Protocol.Relay.Envelope Envelope);
     private sealed record Lost(Connection Connection, string Reason);
     private sealed record Confirmed(Accepted Accepted);
+    private sealed record Resend(ByteString MessageId);
 
     /// <summary>Replies <see cref="Flushed"/> once every enqueue so far is durable at the relay (ask it before going offline).</summary>
     public sealed record Flush;
@@ -148,10 +151,27 @@ public sealed class RelayClient : UntypedActor, IWithTimers
                 _unconfirmed[enqueue.Enqueue.MessageId] = enqueue;
                 _connection?.Outbound.Writer.TryWrite(enqueue);
                 break;
+            case Confirmed { Accepted.Error.Length: > 0 } refused when _unconfirmed.ContainsKey(refused.Accepted.MessageId):
+                // Not stored (a node failing over, a full mailbox): it stays unconfirmed and goes
+                // again in a second; only after two minutes of refusals is it given up (anti-entropy
+                // still delivers it once the two devices meet).
+                var id = refused.Accepted.MessageId;
+                var count = _refusals[id] = _refusals.GetValueOrDefault(id) + 1;
+                if (count < MaxRefusals)
+                {
+                    Timers.StartSingleTimer("resend-" + id.ToBase64(), new Resend(id), TimeSpan.FromSeconds(1));
+                    break;
+                }
+                _log.Warning("Relay refused an envelope {Count} times, giving up: {Reason}", count, refused.Accepted.Error);
+                Forget(id);
+                break;
             case Confirmed c:
-                _unconfirmed.Remove(c.Accepted.MessageId);
-                if (c.Accepted.Error.Length > 0) _log.Warning("Relay refused an envelope: {Reason}", c.Accepted.Error);
-                if (_unconfirmed.Count == 0) AnswerFlush();
+                Forget(c.Accepted.MessageId);
+                break;
+            case Resend r when _connection is not null && _unconfirmed.TryGetValue(r.MessageId, out var again):
+                _connection.Outbound.Writer.TryWrite(again);
+                break;
+            case Resend:
                 break;
             case Flush:
                 _flushWaiters.Add(Sender);
@@ -193,6 +213,13 @@ public sealed class RelayClient : UntypedActor, IWithTimers
         var subscribe = new PresenceSubscribe();
         subscribe.Devices.AddRange(devices.Select(d => d.ToWire()));
         if (_connection.Outbound.Writer.TryWrite(new RelayFrame { PresenceSubscribe = subscribe })) _subscribedCount = devices.Count;
+    }
+
+    private void Forget(ByteString id)
+    {
+        _unconfirmed.Remove(id);
+        _refusals.Remove(id);
+        if (_unconfirmed.Count == 0) AnswerFlush();
     }
 
     private void AnswerFlush()
