@@ -54,14 +54,6 @@ internal sealed class TestPeer : IAsyncDisposable
     }
 
     /// <summary>Polls a condition until it holds or the (generous) timeout passes; never a fixed sleep.</summary>
-    public static async Task Eventually(Func<Task<bool>> condition, string what, int seconds = 60)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await condition()) return;
-            await Task.Delay(100);
-        }
-        throw new TimeoutException($"timed out waiting for: {what}");
-    }
+    public static Task Eventually(Func<Task<bool>> condition, string what, int seconds = 60) =>
+        ActorSync.Tests.Shared.Poll.Until(condition, what, seconds);
 }

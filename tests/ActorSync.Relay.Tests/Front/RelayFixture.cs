@@ -43,16 +43,8 @@ internal sealed class RelayFixture : IAsyncDisposable
         await peer.DisposeAsync();
     }
 
-    public static async Task Eventually(Func<Task<bool>> condition, string what, int seconds = 60)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await condition()) return;
-            await Task.Delay(100);
-        }
-        throw new TimeoutException("timed out waiting for: " + what);
-    }
+    public static Task Eventually(Func<Task<bool>> condition, string what, int seconds = 60) =>
+        ActorSync.Tests.Shared.Poll.Until(condition, what, seconds);
 
     public async ValueTask DisposeAsync()
     {
