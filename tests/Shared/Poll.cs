@@ -7,14 +7,20 @@ namespace ActorSync.Tests.Shared;
 /// </summary>
 internal static class Poll
 {
-    public static async Task Until(Func<Task<bool>> condition, string what, int seconds = 60)
+    public static Task Until(Func<Task<bool>> condition, string what, int seconds = 60) =>
+        Until(condition, what, TimeSpan.FromSeconds(seconds), TimeSpan.FromMilliseconds(100));
+
+    /// <summary>For conditions other threads make true in memory: cheap to test, so polled more often.</summary>
+    public static Task Until(Func<bool> condition, string what, TimeSpan patience) =>
+        Until(() => Task.FromResult(condition()), what, patience, TimeSpan.FromMilliseconds(20));
+
+    private static async Task Until(Func<Task<bool>> condition, string what, TimeSpan patience, TimeSpan pause)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (DateTime.UtcNow < deadline)
+        var deadline = DateTime.UtcNow + patience;
+        while (!await condition().ConfigureAwait(false))
         {
-            if (await condition().ConfigureAwait(false)) return;
-            await Task.Delay(TimeSpan.FromMilliseconds(100)).ConfigureAwait(false);
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"still not true after {patience}: {what}");
+            await Task.Delay(pause).ConfigureAwait(false);
         }
-        throw new TimeoutException("timed out waiting for: " + what);
     }
 }

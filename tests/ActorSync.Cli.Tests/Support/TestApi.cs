@@ -83,13 +83,5 @@ internal sealed class LockedWriter : TextWriter
 /// <summary>Waits for a condition by polling, with a generous bound instead of a fixed sleep.</summary>
 internal static class Eventually
 {
-    public static async Task True(Func<bool> condition, string what)
-    {
-        using var timeout = new CancellationTokenSource(TestApi.Patience);
-        while (!condition())
-        {
-            if (timeout.IsCancellationRequested) throw new TimeoutException($"timed out waiting for {what}");
-            await Task.Delay(20);
-        }
-    }
+    public static Task True(Func<bool> condition, string what) => ActorSync.Tests.Shared.Poll.Until(condition, what, TestApi.Patience);
 }

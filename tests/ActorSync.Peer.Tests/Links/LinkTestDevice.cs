@@ -88,13 +88,5 @@ internal sealed class LinkTestDevice : IAsyncDisposable
         new() { Deltas = new DeltaBatch { Workspace = ByteString.CopyFrom(RandomNumberGenerator.GetBytes(20)), Deltas = { ByteString.CopyFrom(RandomNumberGenerator.GetBytes(bytes)) } } };
 
     /// <summary>Waits for a condition that other threads make true; never a fixed sleep.</summary>
-    public static async Task Eventually(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("still not true after " + Patience + ": " + what);
-            await Task.Delay(20);
-        }
-    }
+    public static Task Eventually(Func<bool> condition, string what) => ActorSync.Tests.Shared.Poll.Until(condition, what, Patience);
 }
