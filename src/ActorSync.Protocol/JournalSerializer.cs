@@ -34,6 +34,8 @@ public sealed class JournalSerializer : SerializerWithStringManifest
         [typeof(EnvelopesRemoved)] = "er",
         [typeof(Relay.Envelope)] = "ev",
         [typeof(PresenceNotice)] = "pn",
+        [typeof(MailboxPendingFrom)] = "mp",
+        [typeof(MailboxPendingCount)] = "mc",
     };
 
     private static readonly Dictionary<string, MessageParser> Parsers = new()
@@ -56,6 +58,8 @@ public sealed class JournalSerializer : SerializerWithStringManifest
         ["er"] = EnvelopesRemoved.Parser,
         ["ev"] = Relay.Envelope.Parser,
         ["pn"] = PresenceNotice.Parser,
+        ["mp"] = MailboxPendingFrom.Parser,
+        ["mc"] = MailboxPendingCount.Parser,
     };
 
     public JournalSerializer(ExtendedActorSystem system) : base(system) { }

@@ -32,9 +32,10 @@ internal static class Render
             ("tools", ws.Tools.Count == 0 ? "-" : string.Join(", ", ws.Tools))));
         text.Append('\n');
         var rows = ws.Members.SelectMany(m => m.Devices.Count == 0
-            ? [Row(m.Name, m.Account, m.Role, "-", "-", "-", "-", "-")]
-            : m.Devices.Select(d => Row(m.Name, m.Account, m.Role, d.Device, d.Presence, d.Route, Number(d.AppliedDeltas), Number(d.PendingToSend))));
-        text.Append(TextTable.Format(["MEMBER", "ACCOUNT", "ROLE", "DEVICE", "PRESENCE", "ROUTE", "APPLIED", "TO SEND"], rows));
+            ? [Row(m.Name, m.Account, m.Role, "-", "-", "-", "-", "-", "-")]
+            : m.Devices.Select(d => Row(m.Name, m.Account, m.Role, d.Device, d.Presence, d.Route, Number(d.AppliedDeltas), Number(d.PendingToSend),
+                d.WaitingAtRelay switch { null => "-", < 0 => "?", { } n => Number(n) })));
+        text.Append(TextTable.Format(["MEMBER", "ACCOUNT", "ROLE", "DEVICE", "PRESENCE", "ROUTE", "APPLIED", "TO SEND", "AT RELAY"], rows));
         return text.ToString();
     }
 

@@ -19,7 +19,8 @@ public sealed record PeerSettings(
     bool LanEnabled,
     string LanHost,
     IReadOnlyList<int> LanPorts,
-    TimeSpan LanInterval)
+    TimeSpan LanInterval,
+    IReadOnlyList<string> RelayRoutes)
 {
     public static PeerSettings From(Akka.Configuration.Config c)
     {
@@ -38,7 +39,16 @@ public sealed record PeerSettings(
             p.GetBoolean("presence.lan.enabled"),
             p.GetString("presence.lan.host"),
             p.GetIntList("presence.lan.ports").ToList(),
-            p.GetTimeSpan("presence.lan.announce-interval"));
+            p.GetTimeSpan("presence.lan.announce-interval"),
+            RelayRoutesFrom(p.GetStringList("links.relay-routes")));
+    }
+
+    private static IReadOnlyList<string> RelayRoutesFrom(IList<string> routes)
+    {
+        foreach (var route in routes)
+            if (route is not ("grpc" or "http"))
+                throw new Akka.Configuration.ConfigurationException($"actorsync.peer.links.relay-routes: '{route}' is not a relay route (grpc, http)");
+        return routes.Distinct().ToList();
     }
 }
 
@@ -47,6 +57,9 @@ public sealed record PeerContext(PeerHome Home, PeerSettings Settings, KnownDevi
 {
     /// <summary>Where this device accepts direct links once its transport listens (published as WAN presence).</summary>
     public Func<string?> ListenAddress { get; init; } = static () => null;
+
+    /// <summary>Envelopes this device sent that still wait at the relay, per recipient device.</summary>
+    public RelayBacklog Backlog { get; } = new();
 
     public AccountIdentity Account => Home.Account;
     public DeviceIdentity Device => Home.Device;

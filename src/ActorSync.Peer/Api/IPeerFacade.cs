@@ -53,7 +53,8 @@ public sealed record PeerInfo(string Account, string Name, string Device, string
 public sealed record ContactView(string Account, string Name, IReadOnlyList<string> Devices, string Presence, string? Address);
 public sealed record WorkspaceSummary(string Id, string Name, string Role, int Members);
 public sealed record MemberView(string Account, string Name, string Role, IReadOnlyList<MemberDeviceView> Devices);
-public sealed record MemberDeviceView(string Device, string Presence, string Route, long AppliedDeltas, long PendingToSend);
+/// <param name="WaitingAtRelay">Envelopes this device sent that still wait in that device's relay mailbox (null: none sent through the relay).</param>
+public sealed record MemberDeviceView(string Device, string Presence, string Route, long AppliedDeltas, long PendingToSend, int? WaitingAtRelay = null);
 public sealed record WorkspaceDetails(
     string Id, string Name, string Role, string StateHash, long Deltas, int Buffered, int Parked, int Rejected,
     IReadOnlyList<MemberView> Members, IReadOnlyList<string> Tools);

@@ -66,12 +66,12 @@ public sealed class PeerHome : IDisposable
         return new PeerHome(System.IO.Path.GetFullPath(path), account, device, tls, relays);
     }
 
-    /// <summary>Relay addresses are what `actorsync relay` prints: https://HOST:PORT#PIN (the pin authenticates the relay).</summary>
+    /// <summary>Relay addresses are what `actorsync relay` prints: https://HOST:PORT#PIN, or https://HOST:PORT/gateway#PIN for its HTTP gateway (the pin authenticates the relay).</summary>
     public static void CheckRelays(IEnumerable<string> relays)
     {
         foreach (var relay in relays)
             if (!RelayAddress.TryParse(relay, out _))
-                throw new ArgumentException($"'{relay}' is not a relay address (https://HOST:PORT#PIN, as `actorsync relay` prints it)");
+                throw new ArgumentException($"'{relay}' is not a relay address (https://HOST:PORT#PIN or https://HOST:PORT/gateway#PIN, as `actorsync relay` prints them)");
     }
 
     /// <param name="relays">Designated relays for this run (`actorsync peer --relay`); null keeps those given at init.</param>

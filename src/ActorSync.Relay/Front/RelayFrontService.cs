@@ -7,7 +7,6 @@ using ActorSync.Protocol;
 using ActorSync.Protocol.Relay;
 using Google.Protobuf;
 using Grpc.Core;
-using Microsoft.Extensions.Logging;
 using Status = Grpc.Core.Status;
 
 namespace ActorSync.Relay.Front;
@@ -26,21 +25,20 @@ public sealed class RelayFrontService : RelayFront.RelayFrontBase
     private readonly ActorSystem _system;
     private readonly IActorRef _mailboxes;
     private readonly IActorRef _presence;
+    private readonly MailboxDesk _desk;
     private readonly RelayFrontSettings _settings;
-    private readonly ILogger _log;
-    private long _accepted;
 
-    public RelayFrontService(ActorSystem system, IActorRef mailboxes, IActorRef presence, RelayFrontSettings settings, ILogger log)
+    public RelayFrontService(ActorSystem system, IActorRef mailboxes, IActorRef presence, MailboxDesk desk)
     {
         _system = system;
         _mailboxes = mailboxes;
         _presence = presence;
-        _settings = settings;
-        _log = log;
+        _desk = desk;
+        _settings = desk.Settings;
     }
 
-    /// <summary>Envelopes durably accepted (all recipients) by this node since it started.</summary>
-    public long Accepted => Interlocked.Read(ref _accepted);
+    /// <summary>Envelopes durably accepted (all recipients) by this node since it started, on either route.</summary>
+    public long Accepted => _desk.Accepted;
 
     public override async Task Open(IAsyncStreamReader<RelayFrame> requestStream, IServerStreamWriter<RelayFrame> responseStream,
         ServerCallContext context)
@@ -76,10 +74,11 @@ public sealed class RelayFrontService : RelayFront.RelayFrontBase
                             frame.PresenceSubscribe.Devices.Select(d => Convert.ToHexString(d.Span)).ToList()));
                         break;
                     case RelayFrame.BodyOneofCase.Delivered:
-                        if (frame.Delivered.MessageIds.Count > 10_000) throw new RpcException(new Status(StatusCode.InvalidArgument, "too many ids"));
-                        var delivered = new MailboxDelivered { Recipient = recipient };
-                        delivered.MessageIds.AddRange(frame.Delivered.MessageIds);
-                        _mailboxes.Tell(delivered);
+                        if (frame.Delivered.MessageIds.Count > MailboxDesk.MaxIdsPerRequest) throw new RpcException(new Status(StatusCode.InvalidArgument, "too many ids"));
+                        _desk.Delivered(device, frame.Delivered.MessageIds);
+                        break;
+                    case RelayFrame.BodyOneofCase.PendingQuery:
+                        _ = Pending(device, frame.PendingQuery, outbound.Writer);
                         break;
                     default:
                         outbound.Writer.TryWrite(Refusal($"unexpected {frame.BodyCase} frame"));
@@ -129,39 +128,22 @@ public sealed class RelayFrontService : RelayFront.RelayFrontBase
         }
     }
 
-    /// <summary>Stores one envelope for every recipient; "accepted" goes back only once all mailboxes hold it durably.</summary>
     private async Task Store(DeviceId sender, Enqueue enqueue, ChannelWriter<RelayFrame> outbound)
     {
-        string? error = null;
-        if (enqueue.MessageId.Length != 16) error = "a message id is 16 bytes";
-        else if (enqueue.Recipients.Count == 0 || enqueue.Recipients.Count > _settings.MaxRecipients) error = $"1 to {_settings.MaxRecipients} recipients";
-        else if (enqueue.Payload.Length > _settings.MaxFrameBytes) error = "payload too large";
-        if (error is null)
+        var accepted = await _desk.StoreAsync(sender, enqueue).ConfigureAwait(false);
+        outbound.TryWrite(new RelayFrame { Accepted = accepted });
+    }
+
+    private async Task Pending(DeviceId sender, PendingQuery query, ChannelWriter<RelayFrame> outbound)
+    {
+        try
         {
-            try
-            {
-                var replies = await Task.WhenAll(enqueue.Recipients.Select(r =>
-                {
-                    r.ToDeviceId();
-                    return _mailboxes.Ask<MailboxReply>(new MailboxStore
-                    {
-                        Recipient = r, MessageId = enqueue.MessageId, Sender = sender.ToWire(), Payload = enqueue.Payload,
-                    }, _settings.AskTimeout);
-                })).ConfigureAwait(false);
-                error = replies.FirstOrDefault(r => !r.Accepted)?.Error;
-            }
-            catch (WireFormatException e)
-            {
-                error = e.Message;
-            }
-            catch (AskTimeoutException)
-            {
-                error = "the relay did not store it in time; retry";
-            }
+            outbound.TryWrite(new RelayFrame { PendingCounts = await _desk.PendingAsync(sender, query).ConfigureAwait(false) });
         }
-        if (error is null) Interlocked.Increment(ref _accepted);
-        else _log.LogInformation("Enqueue from {Device} refused: {Reason}", sender.Short, error);
-        outbound.TryWrite(new RelayFrame { Accepted = new Accepted { MessageId = enqueue.MessageId, Error = error ?? "" } });
+        catch (WireFormatException e)
+        {
+            outbound.TryWrite(Refusal("bad pending query: " + e.Message));
+        }
     }
 
     private static RelayFrame Refusal(string reason) => new() { Refusal = new RelayRefusal { Reason = reason } };

@@ -6,6 +6,7 @@ using Akka.Cluster;
 using Akka.Remote.Transport.DotNetty;
 using ActorSync.Peer.Links;
 using ActorSync.Relay.Front;
+using ActorSync.Relay.Gateway;
 using ActorSync.Relay.Mailboxes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -29,16 +30,25 @@ public sealed class RelayHost : IAsyncDisposable
     private readonly ActorSystem _system;
     private readonly WebApplication _front;
 
-    private RelayHost(RelayHome home, ActorSystem system, WebApplication front, RelayAddress address, RelayFrontService service)
+    private readonly GatewayTokens _tokens;
+
+    private RelayHost(RelayHome home, ActorSystem system, WebApplication front, RelayAddress address, RelayAddress? gateway,
+        RelayFrontService service, GatewayTokens tokens)
     {
         _home = home;
         _system = system;
         _front = front;
+        _tokens = tokens;
         Address = address;
+        GatewayAddress = gateway;
         Front = service;
     }
 
+    /// <summary>The gRPC device front end: https://HOST:PORT#PIN.</summary>
     public RelayAddress Address { get; }
+
+    /// <summary>The HTTP/1.1 gateway (https://HOST:PORT/gateway#PIN), when started with --http.</summary>
+    public RelayAddress? GatewayAddress { get; }
     public RelayFrontService Front { get; }
     public ActorSystem System => _system;
 
@@ -58,13 +68,19 @@ public sealed class RelayHost : IAsyncDisposable
         var settings = new RelayFrontSettings(
             (int)(relay.GetByteSize("front.max-frame-bytes") ?? 8 * 1024 * 1024), relay.GetInt("front.max-recipients"),
             relay.GetInt("front.session-queue"), TimeSpan.FromSeconds(30));
-        var presence = system.ActorOf(Presence.PresenceHub.Props(), "presence");
-        var service = new RelayFrontService(system, mailboxes, presence, settings, loggers.CreateLogger<RelayFrontService>());
-        var front = BuildFront(home, options.Port, settings, service);
+        var presence = system.ActorOf(Presence.PresenceHub.Props(clock), "presence");
+        var desk = new MailboxDesk(mailboxes, settings, loggers.CreateLogger<MailboxDesk>());
+        var service = new RelayFrontService(system, mailboxes, presence, desk);
+        var tokens = new GatewayTokens(clock ?? TimeProvider.System);
+        var gateway = new HttpGateway(system, mailboxes, presence, desk, tokens, home.Tls.Pin, loggers.CreateLogger<HttpGateway>());
+        var http = options.Http is null ? null : ParseHttp(options.Http);
+        var front = BuildFront(home, options.Port, http, settings, service, gateway);
         await front.StartAsync(ct).ConfigureAwait(false);
-        var bound = front.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var address = new RelayAddress("127.0.0.1", new Uri(bound).Port, home.Tls.Pin);
-        return new RelayHost(home, system, front, address, service);
+        var bound = front.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
+            .Select(a => new Uri(a)).ToList();
+        var address = new RelayAddress("127.0.0.1", bound[0].Port, home.Tls.Pin);
+        var gatewayAddress = http is null ? null : new RelayAddress(http.Value.Host, bound[1].Port, home.Tls.Pin, IsGateway: true);
+        return new RelayHost(home, system, front, address, gatewayAddress, service, tokens);
     }
 
     /// <summary>
@@ -89,7 +105,22 @@ public sealed class RelayHost : IAsyncDisposable
         return BootstrapSetup.Create().WithConfig(tls.WithFallback(config)).And(ssl);
     }
 
-    private static WebApplication BuildFront(RelayHome home, int port, RelayFrontSettings settings, RelayFrontService service)
+    /// <summary>--http HOST:PORT (port 0: any free one).</summary>
+    private static (string Host, IPAddress Bind, int Port)? ParseHttp(string text)
+    {
+        var colon = text.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), global::System.Globalization.NumberStyles.None, global::System.Globalization.CultureInfo.InvariantCulture,
+                out var port) || port > 65535)
+            throw new ArgumentException($"--http '{text}' is not HOST:PORT");
+        var host = text[..colon].Trim('[', ']');
+        var bind = host == "localhost" ? IPAddress.Loopback
+            : IPAddress.TryParse(host, out var ip) ? ip
+            : throw new ArgumentException($"--http '{text}': the host is an IP address (or localhost)");
+        return (host, bind, port);
+    }
+
+    private static WebApplication BuildFront(RelayHome home, int port, (string Host, IPAddress Bind, int Port)? http, RelayFrontSettings settings,
+        RelayFrontService service, HttpGateway gateway)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.Sources.Clear();
@@ -111,6 +142,24 @@ public sealed class RelayHost : IAsyncDisposable
                     HandshakeTimeout = TimeSpan.FromSeconds(5),
                 });
             });
+            if (http is { } gatewayAt)
+            {
+                // The HTTP gateway: HTTP/1.1 only, TLS with the relay's key (devices pin it); who a
+                // device is gets settled by its signed challenge, not by a client certificate,
+                // since TLS-terminating proxies on this route may not pass one through.
+                kestrel.Listen(gatewayAt.Bind, gatewayAt.Port, listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http1;
+                    listen.UseHttps(new HttpsConnectionAdapterOptions
+                    {
+                        ServerCertificate = home.Tls.Certificate,
+                        SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                        ClientCertificateMode = ClientCertificateMode.NoCertificate,
+                        HandshakeTimeout = TimeSpan.FromSeconds(5),
+                    });
+                });
+            }
+            kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
         });
         builder.Services.AddGrpc(grpc =>
         {
@@ -121,6 +170,7 @@ public sealed class RelayHost : IAsyncDisposable
         builder.Services.AddSingleton(service);
         var app = builder.Build();
         app.MapGrpcService<RelayFrontService>();
+        gateway.Map(app);
         return app;
     }
 
@@ -140,6 +190,7 @@ public sealed class RelayHost : IAsyncDisposable
             removed.Cancel();
         });
         await output.WriteLineAsync($"relay address: {host.Address}").ConfigureAwait(false);
+        if (host.GatewayAddress is { } gateway) await output.WriteLineAsync($"relay http: {gateway}").ConfigureAwait(false);
         await output.WriteLineAsync($"cluster: {Cluster.Get(host.System).SelfAddress}").ConfigureAwait(false);
         await output.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         try
@@ -161,6 +212,7 @@ public sealed class RelayHost : IAsyncDisposable
         await _front.DisposeAsync().ConfigureAwait(false);
         await CoordinatedShutdown.Get(_system).Run(CoordinatedShutdown.ClrExitReason.Instance).ConfigureAwait(false);
         await _system.Terminate().ConfigureAwait(false);
+        _tokens.Dispose();
         _home.Dispose();
     }
 }

@@ -102,7 +102,7 @@ public sealed class MailboxActor : UntypedPersistentActor, IWithTimers
                 Remove(_state.Delivered(delivered.MessageIds));
                 break;
             case MailboxAttach attach when IsMine(attach.Recipient, "attach"):
-                Attach();
+                Attach(attach.Window);
                 break;
             case MailboxDetach detach when IsMine(detach.Recipient, "detach"):
                 if (Equals(Sender, _session)) Forget();
@@ -124,6 +124,9 @@ public sealed class MailboxActor : UntypedPersistentActor, IWithTimers
                 break;
             case GetMailboxStatus:
                 Sender.Tell(new MailboxStatus(_state.Count, _state.Bytes, _session is not null, _state.RememberedCount));
+                break;
+            case MailboxPendingFrom pending:
+                Sender.Tell(new MailboxPendingCount { Count = pending.Recipient.Equals(_recipientWire) ? (uint)_state.CountFrom(pending.Sender) : 0 });
                 break;
             case MailboxDelivered or MailboxAttach or MailboxDetach:
                 break; // another device's request, logged by IsMine
@@ -175,7 +178,7 @@ public sealed class MailboxActor : UntypedPersistentActor, IWithTimers
         });
     }
 
-    private void Attach()
+    private void Attach(uint window)
     {
         var session = Sender;
         if (session is null || session.IsNobody() || Equals(session, Context.System.DeadLetters))
@@ -187,7 +190,12 @@ public sealed class MailboxActor : UntypedPersistentActor, IWithTimers
         if (_session is not null && !Equals(_session, session)) Context.Unwatch(_session);
         _session = session;
         Context.Watch(session);
-        foreach (var stored in _state.Held) session.Tell(ToEnvelope(stored), Self);
+        var left = window == 0 ? long.MaxValue : window;
+        foreach (var stored in _state.Held)
+        {
+            if (left-- == 0) break;
+            session.Tell(ToEnvelope(stored), Self);
+        }
         ArmIdle();
     }
 

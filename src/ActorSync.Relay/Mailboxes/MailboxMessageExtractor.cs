@@ -25,6 +25,7 @@ public sealed class MailboxMessageExtractor : HashCodeMessageExtractor
         MailboxDelivered m => EntityIdOf(m.Recipient),
         MailboxAttach m => EntityIdOf(m.Recipient),
         MailboxDetach m => EntityIdOf(m.Recipient),
+        MailboxPendingFrom m => EntityIdOf(m.Recipient),
         _ => null,
     };
 

@@ -52,6 +52,15 @@ public sealed class MailboxState
 
     public bool Holds(EnvelopeId id) => _index.ContainsKey(id);
 
+    /// <summary>Held envelopes sent by <paramref name="sender"/> (a scan: asked for rarely, by `ws show`).</summary>
+    public int CountFrom(Google.Protobuf.ByteString sender)
+    {
+        var count = 0;
+        foreach (var stored in _held)
+            if (stored.Sender.Equals(sender)) count++;
+        return count;
+    }
+
     /// <summary>True for an id removed recently enough to be remembered: storing it again is a duplicate.</summary>
     public bool Remembers(EnvelopeId id) => _removed.Contains(id);
 

@@ -38,7 +38,7 @@ public sealed class PeerLinkSpecs : PeerActorSpec
     }
 
     private IActorRef Link(DeviceId self, DeviceId remote) =>
-        _manager.ChildActorOf(PeerLink.Props(self, remote, _transport, new KnownDevices(new PinDirectory()), ActorRefs.Nobody, false,
+        _manager.ChildActorOf(PeerLink.Props(self, remote, _transport, new KnownDevices(new PinDirectory()), ActorRefs.Nobody, null,
             BackoffMin, TimeSpan.FromMilliseconds(200)));
 
     private static LinkFrame Ping(ulong n) => new() { Ping = new Ping { Nonce = n } };

@@ -12,10 +12,13 @@ internal sealed class RelayFixture : IAsyncDisposable
 
     public RelayHost Relay { get; private set; } = null!;
 
-    public static async Task<RelayFixture> StartAsync()
+    /// <summary>Peers of this fixture reach the relay through its HTTP/1.1 gateway only, and take no direct links.</summary>
+    public bool HttpOnly { get; private init; }
+
+    public static async Task<RelayFixture> StartAsync(bool httpOnly = false)
     {
-        var fixture = new RelayFixture();
-        fixture.Relay = await RelayHost.StartAsync(new RelayOptions(Path.Combine(fixture._root, "relay")));
+        var fixture = new RelayFixture { HttpOnly = httpOnly };
+        fixture.Relay = await RelayHost.StartAsync(new RelayOptions(Path.Combine(fixture._root, "relay"), Http: "127.0.0.1:0"));
         return fixture;
     }
 
@@ -25,14 +28,16 @@ internal sealed class RelayFixture : IAsyncDisposable
     public async Task<PeerHost> StartPeerAsync(string name)
     {
         var home = HomeOf(name);
-        if (!PeerHome.Exists(home)) PeerHome.Init(home, name, [Relay.Address.ToString()]).Dispose();
+        var relay = HttpOnly ? Relay.GatewayAddress! : Relay.Address;
+        if (!PeerHome.Exists(home)) PeerHome.Init(home, name, [relay.ToString()]).Dispose();
         var config = Path.Combine(home, "test.hocon");
-        await File.WriteAllTextAsync(config, """
+        await File.WriteAllTextAsync(config, $"""
             actorsync.peer.presence.lan.enabled = off
             actorsync.peer.anti-entropy-interval = 500ms
             actorsync.peer.links.dial-backoff-max = 1s
+            actorsync.peer.links.relay-routes = [{(HttpOnly ? "http" : "grpc, http")}]
             """);
-        var peer = await PeerHost.StartAsync(new PeerOptions(home, "127.0.0.1:0", "127.0.0.1:0", null, config));
+        var peer = await PeerHost.StartAsync(new PeerOptions(home, HttpOnly ? null : "127.0.0.1:0", "127.0.0.1:0", null, config));
         _peers.Add(peer);
         return peer;
     }

@@ -11,13 +11,13 @@ internal static class HostVerbs
 {
     public static IReadOnlyList<Verb> All { get; } =
     [
-        new("init", "--name NAME [--relay https://HOST:PORT#PIN]...", "create this device's identity and config in DIR; prints the account id",
+        new("init", "--name NAME [--relay https://HOST:PORT#PIN | https://HOST:PORT/gateway#PIN]...", "create this device's identity and config in DIR; prints the account id",
             VerbShape.Of(0, 0, ["name", "relay"]), Init),
-        new("peer", "[--listen HOST:PORT] [--api HOST:PORT] [--relay https://HOST:PORT#PIN]... [--config FILE]",
-            "run the peer in the foreground until SIGINT/SIGTERM (the API address and token are written into DIR)",
+        new("peer", "[--listen HOST:PORT|off] [--api HOST:PORT] [--relay https://HOST:PORT#PIN]... [--config FILE]",
+            "run the peer in the foreground until SIGINT/SIGTERM (the API address and token are written into DIR); --listen off: no direct links in",
             VerbShape.Of(0, 0, ["listen", "api", "relay", "config"]), Peer),
-        new("relay", "[--port P] [--cluster-port P] [--seed akka.tcp://actorsync-relay@HOST:PORT]... [--journal sqlite:PATH|postgres:CONN] [--cluster-tls DIR] [--config FILE]",
-            "run a relay node in the foreground: store and forward for offline devices; prints the relay address devices are given",
+        new("relay", "[--port P] [--http HOST:PORT] [--cluster-port P] [--seed akka.tcp://actorsync-relay@HOST:PORT]... [--journal sqlite:PATH|postgres:CONN] [--cluster-tls DIR] [--config FILE]",
+            "run a relay node in the foreground: store and forward for offline devices; prints the relay address devices are given (and, with --http, its HTTP/1.1 gateway's)",
             VerbShape.Of(0, 0, ["port", "cluster-port", "seed", "journal", "http", "config", "cluster-tls"]), Relay),
         new("info", "[--json]", "the running peer's account, name, device and listen address",
             VerbShape.Of(0, 0, flags: ["json"]), Info),
@@ -44,7 +44,7 @@ internal static class HostVerbs
         var relays = inv.Args.Values("relay");
         var options = new PeerOptions(
             home,
-            inv.Args.Value("listen") ?? "127.0.0.1:0",
+            inv.Args.Value("listen") is "off" ? null : inv.Args.Value("listen") ?? "127.0.0.1:0",
             inv.Args.Value("api") ?? "127.0.0.1:0",
             relays.Count > 0 ? relays : null,
             inv.Args.Value("config"));

@@ -45,11 +45,11 @@ public sealed class DeviceActor : UntypedPersistentActor
     protected override void PreStart()
     {
         var s = _peer.Settings;
-        // The designated relay (first in this account's card): store and forward for offline devices.
-        var relay = _peer.Home.Card.Relays.FirstOrDefault();
-        var relayClient = relay is null ? ActorRefs.Nobody
-            : Context.ActorOf(RelayClient.Props(relay, _peer.Home.Tls, _peer.Home.Card, _peer.Device.Id, _peer.Known, _peer.ListenAddress,
-                _peer.Clock, s.DialBackoffMin, s.DialBackoffMax), "relay");
+        // The designated relays of this account's card, down the configured transport ladder.
+        var ladder = RelayClient.Ladder(_peer.Home.Card.Relays, s.RelayRoutes);
+        var relayClient = ladder.Count == 0 ? ActorRefs.Nobody
+            : Context.ActorOf(RelayClient.Props(ladder, _peer.Home.Tls, _peer.Home.Card, _peer.Device, _peer.Known, _peer.ListenAddress,
+                _peer.Clock, _peer.Backlog, s.DialBackoffMin, s.DialBackoffMax), "relay");
         _links = Context.ActorOf(LinkManager.Props(_peer.Device.Id, _transport, _peer.Known, relayClient, s.DialBackoffMin, s.DialBackoffMax), "links");
         _workspaces = Context.ActorOf(WorkspaceManager.Props(_peer, _links), "workspaces");
         _presence = Context.ActorOf(PresenceActor.Props(_links, _peer.Known, _peer.Clock, s.UnreachableAfter, s.GoneAfter, s.PresenceTick), "presence");

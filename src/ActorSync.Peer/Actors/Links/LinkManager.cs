@@ -17,7 +17,7 @@ public sealed class LinkManager : UntypedActor
     private readonly ILinkTransport _transport;
     private readonly KnownDevices _known;
     private readonly IActorRef _relay;
-    private bool _relayUp;
+    private string? _relayRoute;
     private readonly TimeSpan _backoffMin;
     private readonly TimeSpan _backoffMax;
     private readonly Dictionary<DeviceId, string> _up = [];
@@ -65,7 +65,7 @@ public sealed class LinkManager : UntypedActor
             case Track:
                 break;
             case RelayStateChanged relay:
-                _relayUp = relay.Up;
+                _relayRoute = relay.Up ? relay.Route : null;
                 break;
             case InboundFrame { Frame.BodyCase: LinkFrame.BodyOneofCase.Invitation or LinkFrame.BodyOneofCase.Summary
                 or LinkFrame.BodyOneofCase.Deltas or LinkFrame.BodyOneofCase.Ack } frame:
@@ -91,7 +91,7 @@ public sealed class LinkManager : UntypedActor
         var name = device.ToString();
         var child = Context.Child(name);
         return child.IsNobody()
-            ? Context.ActorOf(PeerLink.Props(_self, device, _transport, _known, _relay, _relayUp, _backoffMin, _backoffMax), name)
+            ? Context.ActorOf(PeerLink.Props(_self, device, _transport, _known, _relay, _relayRoute, _backoffMin, _backoffMax), name)
             : child;
     }
 }

@@ -1,6 +1,8 @@
 using ActorSync.Core.Identity;
 using ActorSync.Protocol.Wire;
 
+using ActorSync.Peer.Links;
+
 namespace ActorSync.Peer.Actors.Links;
 
 /// <summary>Messages of the link manager and its peer links.</summary>
@@ -22,7 +24,11 @@ public static class LinkProtocol
     public sealed record Track(DeviceId Device);
 
     /// <summary>Published by the relay client when its stream to the designated relay opens or closes.</summary>
-    public sealed record RelayStateChanged(bool Up, string Relay);
+    public sealed record RelayStateChanged(bool Up, string Relay)
+    {
+        /// <summary>What `ws show` calls the route: "relay" (gRPC) or "relay-http" (the HTTP/1.1 gateway).</summary>
+        public string Route => RelayAddress.TryParse(Relay, out var a) && a!.IsGateway ? "relay-http" : "relay";
+    }
 
     /// <summary>To the relay client: store this frame for an offline device.</summary>
     public sealed record RelayEnqueue(DeviceId Device, LinkFrame Frame);

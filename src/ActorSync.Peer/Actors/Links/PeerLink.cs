@@ -21,7 +21,7 @@ public sealed class PeerLink : UntypedActor, IWithTimers
     private readonly ILinkTransport _transport;
     private readonly KnownDevices _known;
     private readonly IActorRef _relay;
-    private bool _relayUp;
+    private string? _relayRoute;
     private string _route = "none";
     private readonly TimeSpan _backoffMin;
     private readonly TimeSpan _backoffMax;
@@ -36,7 +36,7 @@ public sealed class PeerLink : UntypedActor, IWithTimers
     private bool _dialing;
     private TimeSpan _backoff;
 
-    public PeerLink(DeviceId self, DeviceId remote, ILinkTransport transport, KnownDevices known, IActorRef relay, bool relayUp,
+    public PeerLink(DeviceId self, DeviceId remote, ILinkTransport transport, KnownDevices known, IActorRef relay, string? relayRoute,
         TimeSpan backoffMin, TimeSpan backoffMax)
     {
         _self = self;
@@ -44,15 +44,15 @@ public sealed class PeerLink : UntypedActor, IWithTimers
         _transport = transport;
         _known = known;
         _relay = relay;
-        _relayUp = relayUp;
+        _relayRoute = relayRoute;
         _backoffMin = backoffMin;
         _backoffMax = backoffMax;
         _backoff = backoffMin;
     }
 
-    public static Props Props(DeviceId self, DeviceId remote, ILinkTransport transport, KnownDevices known, IActorRef relay, bool relayUp,
+    public static Props Props(DeviceId self, DeviceId remote, ILinkTransport transport, KnownDevices known, IActorRef relay, string? relayRoute,
         TimeSpan backoffMin, TimeSpan backoffMax) =>
-        Akka.Actor.Props.Create(() => new PeerLink(self, remote, transport, known, relay, relayUp, backoffMin, backoffMax));
+        Akka.Actor.Props.Create(() => new PeerLink(self, remote, transport, known, relay, relayRoute, backoffMin, backoffMax));
 
     protected override void PreStart()
     {
@@ -98,14 +98,14 @@ public sealed class PeerLink : UntypedActor, IWithTimers
             case SendFrame send when _connection is not null:
                 if (!_connection.TrySend(send.Frame)) _log.Debug("Frame to {Device} dropped: send queue full", _remote.Short);
                 break;
-            case SendFrame send when _route == "relay":
+            case SendFrame send when _route.StartsWith("relay", StringComparison.Ordinal):
                 _relay.Tell(new RelayEnqueue(_remote, send.Frame));
                 break;
             case SendFrame:
                 _log.Debug("Frame to {Device} dropped: no route", _remote.Short);
                 break;
             case RelayStateChanged relay:
-                _relayUp = relay.Up;
+                _relayRoute = relay.Up ? relay.Route : null;
                 UpdateRoute();
                 break;
             case Received r when r.Connection == _connection || _draining.Contains(r.Connection):
@@ -194,7 +194,7 @@ public sealed class PeerLink : UntypedActor, IWithTimers
     private void UpdateRoute(bool force = false)
     {
         var route = _connection is not null ? "direct"
-            : _relayUp && !_relay.IsNobody() && _known.Find(_remote) is { Relays.Count: > 0 } ? "relay"
+            : _relayRoute is not null && !_relay.IsNobody() && _known.Find(_remote) is { Relays.Count: > 0 } ? _relayRoute
             : "none";
         if (route == _route && !force) return;
         _route = route;

@@ -1,7 +1,3 @@
-using System.Net.Security;
-using System.Security.Authentication;
-using System.Security.Cryptography.X509Certificates;
-using System.Threading.Channels;
 using Akka.Actor;
 using Akka.Event;
 using ActorSync.Core.Identity;
@@ -10,34 +6,40 @@ using ActorSync.Protocol;
 using ActorSync.Protocol.Relay;
 using ActorSync.Protocol.Wire;
 using Google.Protobuf;
-using Grpc.Core;
-using Grpc.Net.Client;
 using static ActorSync.Peer.Actors.Links.LinkProtocol;
 
 namespace ActorSync.Peer.Actors.Links;
 
 /// <summary>
-/// This device's stream to its designated relay ("https://HOST:PORT#PIN", the pin being the
-/// relay's TLS key): drains this device's mailbox (frames go to the parent as if they came over a
-/// link from their sender) and enqueues frames for devices that have no direct link. Reconnects
-/// with backoff; announces its state on the event stream so links can fall back to it.
+/// This device's route to its designated relay, down a ladder of transports in the configured
+/// order: the relay's gRPC stream ("https://HOST:PORT#PIN"), then its HTTP/1.1 gateway
+/// ("https://HOST:PORT/gateway#PIN"); the pin is the relay's TLS key. Drains this device's mailbox
+/// (frames go to the parent as if they came over a link from their sender) and enqueues frames for
+/// devices that have no direct link. Reconnects with backoff, from the top of the ladder; announces
+/// its state on the event stream so links can fall back to it; asks the relay now and then how
+/// many of its envelopes still wait for each recipient (shown by `ws show`).
 /// </summary>
 public sealed class RelayClient : UntypedActor, IWithTimers
 {
-    private readonly string _relay;
+    private readonly IReadOnlyList<RelayAddress> _ladder;
     private readonly DeviceCertificate _certificate;
     private readonly ContactCard _card;
-    private readonly DeviceId _device;
+    private readonly DeviceIdentity _device;
+    private readonly RelayBacklog _backlog;
     private readonly TimeSpan _backoffMin;
     private readonly TimeSpan _backoffMax;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private TimeSpan _backoff;
-    private Connection? _connection;
+    private RelayConnection? _connection;
     // Enqueues the relay has not yet confirmed durable: re-sent after a reconnect (the relay dedupes by id).
     private readonly Dictionary<ByteString, RelayFrame> _unconfirmed = [];
     private readonly List<IActorRef> _flushWaiters = [];
     private readonly Dictionary<ByteString, int> _refusals = [];
     private const int MaxRefusals = 120;
+    // Devices this device enqueued for whose mailboxes may still hold some of its envelopes.
+    private readonly HashSet<DeviceId> _awaitingDelivery = [];
+    private readonly List<DeviceId> _asked = [];
+    private ulong _query;
 
     private readonly KnownDevices _known;
     private readonly Func<string?> _listenAddress;
@@ -45,16 +47,18 @@ public sealed class RelayClient : UntypedActor, IWithTimers
     private int _subscribedCount = -1;
     private string? _publishedAddress;
 
-    public RelayClient(string relay, DeviceCertificate certificate, ContactCard card, DeviceId device, KnownDevices known,
-        Func<string?> listenAddress, TimeProvider clock, TimeSpan backoffMin, TimeSpan backoffMax)
+    public RelayClient(IReadOnlyList<RelayAddress> ladder, DeviceCertificate certificate, ContactCard card, DeviceIdentity device, KnownDevices known,
+        Func<string?> listenAddress, TimeProvider clock, RelayBacklog backlog, TimeSpan backoffMin, TimeSpan backoffMax)
     {
+        if (ladder.Count == 0) throw new ArgumentException("a relay client needs at least one relay address", nameof(ladder));
+        _ladder = ladder;
         _known = known;
         _listenAddress = listenAddress;
         _clock = clock;
-        _relay = relay;
         _certificate = certificate;
         _card = card;
         _device = device;
+        _backlog = backlog;
         _backoffMin = backoffMin;
         _backoffMax = backoffMax;
         _backoff = backoffMin;
@@ -62,40 +66,40 @@ public sealed class RelayClient : UntypedActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(string relay, DeviceCertificate certificate, ContactCard card, DeviceId device, KnownDevices known,
-        Func<string?> listenAddress, TimeProvider clock, TimeSpan backoffMin, TimeSpan backoffMax) =>
-        Akka.Actor.Props.Create(() => new RelayClient(relay, certificate, card, device, known, listenAddress, clock, backoffMin, backoffMax));
+    /// <summary>How often the relay is asked what still waits for the devices this one sent to.</summary>
+    public static readonly TimeSpan BacklogInterval = TimeSpan.FromSeconds(3);
+
+    public static Props Props(IReadOnlyList<RelayAddress> ladder, DeviceCertificate certificate, ContactCard card, DeviceIdentity device,
+        KnownDevices known, Func<string?> listenAddress, TimeProvider clock, RelayBacklog backlog, TimeSpan backoffMin, TimeSpan backoffMax) =>
+        Akka.Actor.Props.Create(() => new RelayClient(ladder, certificate, card, device, known, listenAddress, clock, backlog, backoffMin, backoffMax));
+
+    /// <summary>
+    /// The relay addresses in the order to try them: gRPC and HTTP gateway addresses ordered by
+    /// <paramref name="order"/> ("grpc", "http"); kinds not named are not used.
+    /// </summary>
+    public static IReadOnlyList<RelayAddress> Ladder(IEnumerable<string> relays, IReadOnlyList<string> order)
+    {
+        var parsed = relays.Select(r => RelayAddress.TryParse(r, out var a) ? a : null).OfType<RelayAddress>().ToList();
+        return order.SelectMany(kind => parsed.Where(a => a.IsGateway == (kind == "http"))).Distinct().ToList();
+    }
 
     private sealed record ResubscribeTick;
-    private sealed record Noticed(Connection Connection, PresenceNotice Notice);
+    private sealed record BacklogTick;
+    private sealed record Noticed(RelayConnection Connection, PresenceNotice Notice);
 
     private sealed record Connect;
-    private sealed record Connected(Connection Connection);
+    private sealed record Connected(RelayConnection Connection);
     private sealed record ConnectFailed(string Reason);
-    private sealed record Received(Connection Connection, Protocol.Relay.Envelope Envelope);
-    private sealed record Lost(Connection Connection, string Reason);
+    private sealed record Received(RelayConnection Connection, Protocol.Relay.Envelope Envelope);
+    private sealed record Lost(RelayConnection Connection, string Reason);
     private sealed record Confirmed(Accepted Accepted);
+    private sealed record Counted(PendingCounts Counts);
     private sealed record Resend(ByteString MessageId);
 
     /// <summary>Replies <see cref="Flushed"/> once every enqueue so far is durable at the relay (ask it before going offline).</summary>
     public sealed record Flush;
 
     public sealed record Flushed(int Unconfirmed);
-
-    /// <summary>One open stream: the call, its channel, and a bounded queue drained by one writer.</summary>
-    private sealed class Connection(GrpcChannel channel, AsyncDuplexStreamingCall<RelayFrame, RelayFrame> call)
-    {
-        public GrpcChannel Channel { get; } = channel;
-        public AsyncDuplexStreamingCall<RelayFrame, RelayFrame> Call { get; } = call;
-        public Channel<RelayFrame> Outbound { get; } = System.Threading.Channels.Channel.CreateBounded<RelayFrame>(4096);
-
-        public void Close()
-        {
-            Outbound.Writer.TryComplete();
-            Call.Dispose();
-            Channel.Dispose();
-        }
-    }
 
     protected override void PreStart() => Self.Tell(new Connect());
 
@@ -124,11 +128,12 @@ public sealed class RelayClient : UntypedActor, IWithTimers
                 _subscribedCount = -1;
                 Resubscribe();
                 Timers.StartPeriodicTimer("resubscribe", new ResubscribeTick(), TimeSpan.FromSeconds(2));
-                _log.Info("Relay {Relay} connected", _relay);
-                Context.System.EventStream.Publish(new RelayStateChanged(true, _relay));
+                Timers.StartPeriodicTimer("backlog", new BacklogTick(), BacklogInterval);
+                _log.Info("Relay {Relay} connected ({Route})", c.Connection.Address.HostPort, c.Connection.Address.IsGateway ? "HTTP gateway" : "gRPC");
+                Context.System.EventStream.Publish(new RelayStateChanged(true, c.Connection.Address.ToString()));
                 break;
             case ConnectFailed f:
-                _log.Info("Relay {Relay} unreachable: {Reason}", _relay, f.Reason);
+                _log.Info("Relay unreachable: {Reason}", f.Reason);
                 Retry();
                 break;
             case Received r when r.Connection == _connection:
@@ -137,8 +142,9 @@ public sealed class RelayClient : UntypedActor, IWithTimers
             case Lost l when l.Connection == _connection:
                 _connection = null;
                 l.Connection.Close();
-                _log.Info("Relay {Relay} stream closed: {Reason}", _relay, l.Reason);
-                Context.System.EventStream.Publish(new RelayStateChanged(false, _relay));
+                Timers.Cancel("backlog");
+                _log.Info("Relay {Relay} route closed: {Reason}", l.Connection.Address.HostPort, l.Reason);
+                Context.System.EventStream.Publish(new RelayStateChanged(false, l.Connection.Address.ToString()));
                 Retry();
                 break;
             case RelayEnqueue e:
@@ -149,6 +155,7 @@ public sealed class RelayClient : UntypedActor, IWithTimers
                     break;
                 }
                 _unconfirmed[enqueue.Enqueue.MessageId] = enqueue;
+                _awaitingDelivery.Add(e.Device);
                 _connection?.Outbound.Writer.TryWrite(enqueue);
                 break;
             case Confirmed { Accepted.Error.Length: > 0 } refused when _unconfirmed.ContainsKey(refused.Accepted.MessageId):
@@ -179,6 +186,26 @@ public sealed class RelayClient : UntypedActor, IWithTimers
                 break;
             case ResubscribeTick:
                 Resubscribe();
+                break;
+            case BacklogTick when _connection is not null && _awaitingDelivery.Count > 0:
+                var query = new PendingQuery { Query = ++_query };
+                _asked.Clear();
+                _asked.AddRange(_awaitingDelivery.Take(256));
+                query.Devices.AddRange(_asked.Select(d => d.ToWire()));
+                _connection.Outbound.Writer.TryWrite(new RelayFrame { PendingQuery = query });
+                break;
+            case BacklogTick:
+                break;
+            case Counted counted when counted.Counts.Query == _query && counted.Counts.Counts.Count == _asked.Count:
+                for (var i = 0; i < _asked.Count; i++)
+                {
+                    var waiting = counted.Counts.Counts[i];
+                    _backlog.Set(_asked[i], waiting);
+                    // Everything sent so far was delivered: stop asking until something new goes this way.
+                    if (waiting == 0 && !_unconfirmed.Values.Any(f => f.Enqueue.Recipients.Contains(_asked[i].ToWire()))) _awaitingDelivery.Remove(_asked[i]);
+                }
+                break;
+            case Counted:
                 break;
             case Noticed n when n.Connection == _connection && n.Notice.Online && n.Notice.Address.Length > 0:
                 try
@@ -265,81 +292,50 @@ public sealed class RelayClient : UntypedActor, IWithTimers
         return new RelayFrame { Enqueue = enqueue };
     }
 
-    private async Task<Connection> Open()
+    /// <summary>Down the ladder: the first route that opens wins; the reasons of all when none does.</summary>
+    private async Task<RelayConnection> Open()
     {
-        if (!RelayAddress.TryParse(_relay, out var address) || address is null) throw new LinkException($"not a relay address: {_relay}");
-        var (host, port, pin) = (address.Host, address.Port, address.Pin);
-        var handler = new SocketsHttpHandler
+        var reasons = new List<string>();
+        foreach (var address in _ladder)
         {
-            ConnectTimeout = TimeSpan.FromSeconds(5),
-            KeepAlivePingDelay = TimeSpan.FromSeconds(5),
-            KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
-            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
-            SslOptions = new SslClientAuthenticationOptions
+            try
             {
-                ClientCertificates = [_certificate.Certificate],
-                EnabledSslProtocols = SslProtocols.Tls13,
-                CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-                    certificate is not null && DeviceCertificate.PinsEqual(DeviceCertificate.PinOf(certificate), pin),
-            },
-        };
-        var channel = GrpcChannel.ForAddress(new UriBuilder(Uri.UriSchemeHttps, host, port).Uri, new GrpcChannelOptions
-        {
-            HttpHandler = handler, DisposeHttpClient = true, MaxReceiveMessageSize = 9 * 1024 * 1024, MaxSendMessageSize = 9 * 1024 * 1024,
-        });
-        var call = new RelayFront.RelayFrontClient(channel).Open();
-        var connection = new Connection(channel, call);
-        try
-        {
-            await call.RequestStream.WriteAsync(new RelayFrame { Hello = new RelayHello { Card = ByteString.CopyFrom(_card.Encoded), Device = _device.ToWire() } })
-                .ConfigureAwait(false);
-            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            if (!await call.ResponseStream.MoveNext(deadline.Token).ConfigureAwait(false) || call.ResponseStream.Current.BodyCase != RelayFrame.BodyOneofCase.Welcome)
-                throw new LinkException("the relay did not welcome this device");
-            return connection;
+                return address.IsGateway
+                    ? await HttpRelayConnection.OpenAsync(address, _card, _device).ConfigureAwait(false)
+                    : await GrpcRelayConnection.OpenAsync(address, _certificate, _card, _device.Id).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                reasons.Add($"{address.HostPort}{(address.IsGateway ? " (HTTP gateway)" : "")}: {e.GetBaseException().Message}");
+            }
         }
-        catch
-        {
-            connection.Close();
-            throw;
-        }
+        throw new LinkException(string.Join("; ", reasons));
     }
 
-    private void Pump(Connection connection)
+    private void Pump(RelayConnection connection)
     {
         var self = Self;
         _ = Task.Run(async () =>
         {
-            try
+            var reason = await connection.RunAsync(frame =>
             {
-                await foreach (var frame in connection.Outbound.Reader.ReadAllAsync().ConfigureAwait(false))
-                    await connection.Call.RequestStream.WriteAsync(frame).ConfigureAwait(false);
-            }
-            catch (Exception e)
-            {
-                self.Tell(new Lost(connection, "write failed: " + e.GetType().Name));
-            }
-        });
-        _ = Task.Run(async () =>
-        {
-            var reason = "the relay closed the stream";
-            try
-            {
-                while (await connection.Call.ResponseStream.MoveNext(CancellationToken.None).ConfigureAwait(false))
+                switch (frame.BodyCase)
                 {
-                    var frame = connection.Call.ResponseStream.Current;
-                    if (frame.BodyCase == RelayFrame.BodyOneofCase.Envelope) self.Tell(new Received(connection, frame.Envelope));
-                    else if (frame.BodyCase == RelayFrame.BodyOneofCase.Accepted) self.Tell(new Confirmed(frame.Accepted));
-                    else if (frame.BodyCase == RelayFrame.BodyOneofCase.Presence) self.Tell(new Noticed(connection, frame.Presence));
+                    case RelayFrame.BodyOneofCase.Envelope:
+                        self.Tell(new Received(connection, frame.Envelope));
+                        break;
+                    case RelayFrame.BodyOneofCase.Accepted:
+                        self.Tell(new Confirmed(frame.Accepted));
+                        break;
+                    case RelayFrame.BodyOneofCase.Presence:
+                        self.Tell(new Noticed(connection, frame.Presence));
+                        break;
+                    case RelayFrame.BodyOneofCase.PendingCounts:
+                        self.Tell(new Counted(frame.PendingCounts));
+                        break;
                 }
-            }
-            catch (Exception e)
-            {
-                reason = "read failed: " + e.GetType().Name;
-            }
+            }).ConfigureAwait(false);
             self.Tell(new Lost(connection, reason));
         });
     }
-
 }

@@ -216,15 +216,20 @@ public sealed partial class WorkspaceActor
 
     private void LearnMembers()
     {
+        var added = false;
         foreach (var member in _replica!.State.Current.Members.Values)
         {
             _peer.Known.Learn(member.Card);
             foreach (var device in member.Card.Devices.Where(d => d.Id != _peer.Device.Id))
             {
+                added |= !_sync.ContainsKey(device.Id);
                 SyncOf(device.Id);
                 _links.Tell(new Track(device.Id));
             }
         }
+        // A new member's device may have been linked before it was a member (a contact): its
+        // LinkStateChanged went by unheeded, so ask which links are up now.
+        if (added) _links.Tell(new GetLinks());
     }
 
     /// <summary>A member device this device invited that has never synced: (re)send its invitation, made afresh from the invite delta.</summary>

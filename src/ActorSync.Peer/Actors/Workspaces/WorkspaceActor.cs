@@ -114,7 +114,7 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
                 Sender.Tell(ReadFile(get.Name));
                 break;
             case GetDetails:
-                Sender.Tell(WorkspaceViews.Details(_replica, _sync));
+                Sender.Tell(WorkspaceViews.Details(_replica, _sync, _peer.Backlog));
                 break;
             case GetSummary:
                 Sender.Tell(WorkspaceViews.Summary(_replica));

@@ -11,7 +11,7 @@ internal static class WorkspaceViews
     public static WorkspaceSummary Summary(Replica r) =>
         new(r.Id.ToString(), r.State.Current.Name, r.State.Current.RoleOf(r.Account)?.Name() ?? "none", r.State.Current.Members.Count);
 
-    public static WorkspaceDetails Details(Replica r, IReadOnlyDictionary<DeviceId, MemberSync> sync)
+    public static WorkspaceDetails Details(Replica r, IReadOnlyDictionary<DeviceId, MemberSync> sync, RelayBacklog? backlog = null)
     {
         var admin = r.State.Current;
         var members = admin.Members.Values.Select(m => new MemberView(
@@ -25,7 +25,7 @@ internal static class WorkspaceViews
                 // Reachable through the relay only means the device itself may well be offline.
                 var presence = own ? "this device" : s is { LinkUp: true, Route: "direct" } ? "online" : "offline";
                 return new MemberDeviceView(d.Id.ToString(), presence,
-                    own ? "local" : s?.LinkUp == true ? s.Route : "none", applied, pending);
+                    own ? "local" : s?.LinkUp == true ? s.Route : "none", applied, pending, own ? null : backlog?.WaitingFor(d.Id));
             }).ToList())).ToList();
         return new WorkspaceDetails(r.Id.ToString(), admin.Name, admin.RoleOf(r.Account)?.Name() ?? "none", r.State.StateHash(),
             r.State.AppliedCount, r.BufferedCount, r.ParkedCount, r.Rejected.Count, members,
