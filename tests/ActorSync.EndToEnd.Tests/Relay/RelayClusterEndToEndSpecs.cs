@@ -23,8 +23,10 @@ public sealed class RelayClusterEndToEndSpecs(ITestOutputHelper output)
     /// <summary>Catching up 1,000 changes through a cluster that just lost a node takes longer than one verb.</summary>
     private static readonly TimeSpan CatchUp = TimeSpan.FromSeconds(240);
 
-    [Fact(Timeout = PeerProcessesCollection.TestTimeout)]
-    public async Task An_offline_peer_should_catch_up_through_a_relay_cluster_that_lost_a_node_and_the_relay_should_hold_no_plaintext()
+    [Theory(Timeout = PeerProcessesCollection.TestTimeout)]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task An_offline_peer_should_catch_up_through_a_relay_cluster_that_lost_a_node_and_the_relay_should_hold_no_plaintext(bool httpOnly)
     {
         var clock = Stopwatch.StartNew();
         void Step(string what) => output.WriteLine($"{clock.Elapsed.TotalSeconds,7:F1} s  {what}");
@@ -34,7 +36,10 @@ public sealed class RelayClusterEndToEndSpecs(ITestOutputHelper output)
         Step("PostgreSQL started");
         var journal = "postgres:" + postgres.ConnectionString;
         var relays = Enumerable.Range(1, 3)
-            .Select(i => new RelayProcess($"relay-{i}", Path.Combine(cluster.Root, $"relay-{i}"), Path.Combine(cluster.Root, $"relay-{i}.log")))
+            .Select(i => new RelayProcess($"relay-{i}", Path.Combine(cluster.Root, $"relay-{i}"), Path.Combine(cluster.Root, $"relay-{i}.log"))
+            {
+                Http = httpOnly,
+            })
             .ToArray();
         string Describe() => string.Join("\n", relays.Select(r => r.Describe())) + "\n" + cluster.Describe();
         try
@@ -48,12 +53,20 @@ public sealed class RelayClusterEndToEndSpecs(ITestOutputHelper output)
                 log => RelayProcess.Tail(log, 10));
             Step("relay cluster of three nodes up");
 
-            // Three devices whose designated relay is node 1 (what `init --relay ADDRESS` writes into the home).
+            // Three devices whose designated relay is node 1 (what `init --relay ADDRESS` writes into
+            // the home). With httpOnly, that is node 1's HTTP/1.1 gateway, the peers' ladder has only
+            // the HTTP rung, and they listen for no direct links: every byte goes through the gateway.
             var peers = new List<PeerProcess>();
             foreach (var name in new[] { "Ann", "Bob", "Cat" })
             {
                 var peer = await cluster.InitAsync(name);
-                await File.WriteAllLinesAsync(Path.Combine(peer.Home, "relays"), [relays[0].Address]);
+                await File.WriteAllLinesAsync(Path.Combine(peer.Home, "relays"), [httpOnly ? relays[0].HttpAddress : relays[0].Address]);
+                if (httpOnly)
+                {
+                    peer.ListenOff = true;
+                    peer.ConfigFile = Path.Combine(peer.Home, "http-only.hocon");
+                    await File.WriteAllTextAsync(peer.ConfigFile, "actorsync.peer.links.relay-routes = [http]\n");
+                }
                 peers.Add(peer);
             }
             await Task.WhenAll(peers.Select(p => p.StartAsync()));
@@ -127,6 +140,20 @@ public sealed class RelayClusterEndToEndSpecs(ITestOutputHelper output)
                 CatchUp);
             Assert.Equal(written, hashes[0]);
             Step($"all three converged on {hashes[0]}");
+            if (httpOnly)
+            {
+                var routes = (await ann.OkAsync("ws", "show", ws)).Stdout;
+                Assert.Contains("relay-http", routes, StringComparison.Ordinal);
+                Assert.DoesNotContain("direct", routes, StringComparison.Ordinal);
+            }
+
+            // The mailboxes end empty: as each sender's relay answers, nothing it sent still waits for anyone.
+            await cluster.EventuallyAsync("nothing any peer sent to still wait at the relay",
+                () => Task.WhenAll(peers.Select(p => p.RunAsync("ws", "show", ws, "--json"))),
+                shows => shows.All(show => show.ExitCode == 0 && WaitingAtRelay(show.Stdout).All(n => n == 0)),
+                shows => string.Join("\n", shows.Select(show => show.Stdout.Trim())),
+                CatchUp);
+            Step("no envelope left waiting at the relay");
 
             var annDiscussion = await Listings.DiscussionAsync(ann, ws);
             var catDiscussion = await Listings.DiscussionAsync(cat, ws);
@@ -170,6 +197,13 @@ public sealed class RelayClusterEndToEndSpecs(ITestOutputHelper output)
             foreach (var relay in relays) await relay.DisposeAsync();
         }
     }
+
+    /// <summary>The "waitingAtRelay" counts of every member device in `ws show --json` (absent ones: nothing sent through the relay).</summary>
+    private static IEnumerable<int> WaitingAtRelay(string json) =>
+        Listings.Parse(json).GetProperty("members").EnumerateArray()
+            .SelectMany(m => m.GetProperty("devices").EnumerateArray())
+            .Select(d => d.TryGetProperty("waitingAtRelay", out var w) && w.ValueKind == System.Text.Json.JsonValueKind.Number ? w.GetInt32() : 0)
+            .ToList();
 
     private bool Report(string text)
     {

@@ -52,7 +52,9 @@ public sealed class PeerCluster : IAsyncDisposable
         {
             for (var j = 0; j < peers.Length; j++)
             {
-                if (j != i) await peer.OkAsync("contact", "add", cards[j], "--address", peers[j].LinkAddress);
+                if (j == i) continue;
+                if (peers[j].ListenOff) await peer.OkAsync("contact", "add", cards[j]);
+                else await peer.OkAsync("contact", "add", cards[j], "--address", peers[j].LinkAddress);
             }
         }));
     }

@@ -36,6 +36,12 @@ public sealed partial class PeerProcess : IAsyncDisposable
     public int? Port { get; private set; }
     public string LinkAddress => $"127.0.0.1:{Port ?? throw new InvalidOperationException($"{Name} has not started yet")}";
     public int Starts { get; private set; }
+
+    /// <summary>Start with `--listen off`: no direct links in (and none out, when every peer does so).</summary>
+    public bool ListenOff { get; set; }
+
+    /// <summary>A config file laid over config/peer.hocon (`--config`).</summary>
+    public string? ConfigFile { get; set; }
     public int? Pid => _process is { HasExited: false } p ? p.Id : null;
     public bool IsRunning => _process is { HasExited: false };
 
@@ -65,12 +71,14 @@ public sealed partial class PeerProcess : IAsyncDisposable
             // A killed peer leaves its api-address behind: only a fresh one means "up".
             File.Delete(ApiAddressPath);
             var logStart = File.Exists(LogPath) ? new FileInfo(LogPath).Length : 0;
-            var info = ActorSyncCli.StartInfo("/bin/sh",
+            List<string> args =
             [
                 "-c", "log=$1; shift; exec \"$@\" </dev/null >>\"$log\" 2>&1", "sh", LogPath,
                 ActorSyncCli.Dotnet, ActorSyncCli.Dll, "peer", "--home", Home,
-                "--listen", $"127.0.0.1:{(Port ?? 0).ToString(CultureInfo.InvariantCulture)}", "--api", "127.0.0.1:0",
-            ]);
+                "--listen", ListenOff ? "off" : $"127.0.0.1:{(Port ?? 0).ToString(CultureInfo.InvariantCulture)}", "--api", "127.0.0.1:0",
+            ];
+            if (ConfigFile is not null) args.AddRange(["--config", ConfigFile]);
+            var info = ActorSyncCli.StartInfo("/bin/sh", args);
             _process = Process.Start(info) ?? throw new InvalidOperationException("could not start the peer");
             Starts++;
             ProcessRegistry.Add(_process);
@@ -79,7 +87,10 @@ public sealed partial class PeerProcess : IAsyncDisposable
             {
                 var log = ReadLog(logStart);
                 var listen = ListenLine().Match(log);
-                if (listen.Success && log.Contains("\napi: ", StringComparison.Ordinal) && File.Exists(ApiAddressPath))
+                if (ListenOff && log.Contains("\nlisten: off", StringComparison.Ordinal) && log.Contains("\napi: ", StringComparison.Ordinal)
+                    && File.Exists(ApiAddressPath))
+                    return;
+                if (!ListenOff && listen.Success && log.Contains("\napi: ", StringComparison.Ordinal) && File.Exists(ApiAddressPath))
                 {
                     var port = int.Parse(listen.Groups[1].Value, CultureInfo.InvariantCulture);
                     if (Port is { } expected && port != expected)

@@ -31,6 +31,12 @@ public sealed partial class RelayProcess : IAsyncDisposable
     /// <summary>`https://127.0.0.1:PORT#PIN`, what devices are given.</summary>
     public string Address { get; private set; } = "";
 
+    /// <summary>`https://127.0.0.1:PORT/gateway#PIN`, the HTTP/1.1 gateway, when started with <see cref="Http"/>.</summary>
+    public string HttpAddress { get; private set; } = "";
+
+    /// <summary>Start with `--http 127.0.0.1:0` (the HTTP/1.1 gateway).</summary>
+    public bool Http { get; set; }
+
     /// <summary>`akka.tcp://actorsync-relay@127.0.0.1:PORT`, what other nodes give as --seed.</summary>
     public string ClusterAddress { get; private set; } = "";
 
@@ -47,6 +53,7 @@ public sealed partial class RelayProcess : IAsyncDisposable
             ActorSyncCli.Dotnet, ActorSyncCli.Dll, "relay", "--home", Home, "--journal", journal,
         };
         foreach (var seed in seeds) args.AddRange(["--seed", seed]);
+        if (Http) args.AddRange(["--http", "127.0.0.1:0"]);
         _process = Process.Start(ActorSyncCli.StartInfo("/bin/sh", args)) ?? throw new InvalidOperationException("could not start the relay");
         ProcessRegistry.Add(_process);
         var clock = Stopwatch.StartNew();
@@ -55,9 +62,11 @@ public sealed partial class RelayProcess : IAsyncDisposable
             var log = ReadLog();
             var address = AddressLine().Match(log);
             var cluster = ClusterLine().Match(log);
-            if (address.Success && cluster.Success)
+            var http = HttpLine().Match(log);
+            if (address.Success && cluster.Success && (http.Success || !Http))
             {
                 Address = address.Groups[1].Value;
+                if (Http) HttpAddress = http.Groups[1].Value;
                 ClusterAddress = cluster.Groups[1].Value;
                 return;
             }
@@ -133,6 +142,9 @@ public sealed partial class RelayProcess : IAsyncDisposable
         var all = text.Split('\n');
         return string.Join('\n', all.Skip(Math.Max(0, all.Length - lines)));
     }
+
+    [GeneratedRegex(@"\nrelay http: (https://\S+)\s*\n")]
+    private static partial Regex HttpLine();
 
     [GeneratedRegex(@"\nrelay address: (https://\S+)\s*\n")]
     private static partial Regex AddressLine();
