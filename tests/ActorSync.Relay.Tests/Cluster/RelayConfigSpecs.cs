@@ -31,6 +31,23 @@ public sealed class RelayConfigSpecs : IDisposable
     }
 
     [Fact]
+    public void A_relay_node_should_refuse_to_serialize_or_read_anything_with_the_json_serializer()
+    {
+        // Provider "local" so the spec opens no socket; the serializer table is what is checked.
+        var config = ConfigurationFactory.ParseString("akka.actor.provider = local").WithFallback(Load(null));
+        using var system = Akka.Actor.ActorSystem.Create("relay-serializer-spec", config);
+        var serialization = system.Serialization;
+        // Anything without a serializer of its own would fall back to the default (JSON): refused both ways.
+        var fallback = serialization.FindSerializerFor(new Uri("https://example.invalid"));
+        Assert.IsType<ActorSync.Protocol.RefusingSerializer>(fallback);
+        Assert.Throws<System.Runtime.Serialization.SerializationException>(() => fallback.ToBinary(new Uri("https://example.invalid")));
+        Assert.Throws<System.Runtime.Serialization.SerializationException>(() =>
+            serialization.Deserialize("{\"$type\":\"System.IO.FileInfo, System.IO\"}"u8.ToArray(), 1, "System.IO.FileInfo, System.IO"));
+        // Protobuf messages keep their own serializer.
+        Assert.IsType<ActorSync.Protocol.JournalSerializer>(serialization.FindSerializerFor(new ActorSync.Protocol.Relay.MailboxStore()));
+    }
+
+    [Fact]
     public void A_postgres_journal_should_load_the_postgres_overlay_with_the_connection_string_as_given()
     {
         // A password with a backslash and a quote must survive the trip through HOCON.
