@@ -1,0 +1,124 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using System.Threading.Channels;
+using ActorSync.Cli.Commands;
+using ActorSync.Peer.Api;
+using ActorSync.Peer.Home;
+
+namespace ActorSync.Cli.Bench;
+
+/// <summary>A peer process of a benchmark and the local API client that drives it.</summary>
+internal sealed partial class BenchPeer : IAsyncDisposable
+{
+    private BenchProcess? _process;
+    private PeerApiClient? _api;
+
+    private BenchPeer(string name, string home)
+    {
+        Name = name;
+        Home = home;
+    }
+
+    public string Name { get; }
+    public string Home { get; }
+    public string? LinkAddress { get; private set; }
+    public BenchProcess Process => _process ?? throw new InvalidOperationException($"{Name} is not running");
+    public PeerApiClient Api => _api ?? throw new InvalidOperationException($"{Name} is not running");
+    public string Account { get; private set; } = "";
+    public string Device { get; private set; } = "";
+
+    /// <summary>A new identity in <paramref name="root"/>/name whose designated relays are <paramref name="relays"/>.</summary>
+    public static BenchPeer Create(string root, string name, IReadOnlyList<string> relays)
+    {
+        var home = Path.Combine(root, name);
+        using (PeerHome.Init(home, name, relays)) { }
+        // Benchmarks measure the sync paths: no LAN broadcast (50 peers would share 10 UDP ports).
+        File.WriteAllText(Path.Combine(home, "bench.hocon"), "actorsync.peer.presence.lan.enabled = off\n");
+        return new BenchPeer(name, home);
+    }
+
+    public async Task StartAsync(CancellationToken ct, bool listen = true)
+    {
+        var log = Path.Combine(Home, "peer.log");
+        File.Delete(Path.Combine(Home, PeerHome.ApiAddressFile));
+        var (process, ready) = await BenchProcess.StartAsync(
+            ["peer", "--home", Home, "--listen", listen ? LinkAddress ?? "127.0.0.1:0" : "off", "--api", "127.0.0.1:0", "--config", Path.Combine(Home, "bench.hocon")],
+            log, ReadyLine(), ct);
+        _process = process;
+        if (listen) LinkAddress = ready.Groups[1].Value;
+        _api = PeerApiClient.ForHome(Home);
+        var info = await _api.GetAsync<PeerInfo>("v1/info", ct);
+        (Account, Device) = (info.Account, info.Device);
+    }
+
+    public async Task StopAsync()
+    {
+        _api?.Dispose();
+        _api = null;
+        if (_process is not null) await _process.DisposeAsync();
+        _process = null;
+    }
+
+    public async Task<string> CardAsync(CancellationToken ct) => (await Api.GetAsync<CardView>("v1/card", ct)).Card;
+
+    public Task AddContactAsync(string card, string? address, CancellationToken ct) =>
+        Api.SendAsync<ContactView>(HttpMethod.Post, "v1/contacts", new AddContactRequest(card, address), ct);
+
+    public async Task<string> CreateWorkspaceAsync(string name, CancellationToken ct) =>
+        (await Api.SendAsync<CreatedId>(HttpMethod.Post, "v1/workspaces", new CreateWorkspaceRequest(name), ct)).Id;
+
+    public async Task<string> PostAsync(string ws, string tool, string text, CancellationToken ct) =>
+        (await Api.SendAsync<CreatedId>(HttpMethod.Post, PeerApiClient.Route("v1", "workspaces", ws, "tools", tool, "entries"),
+            new EntryRequest(new Dictionary<string, string?> { ["text"] = text }), ct)).Id;
+
+    public Task<WorkspaceDetails> ShowAsync(string ws, CancellationToken ct) =>
+        Api.GetAsync<WorkspaceDetails>(PeerApiClient.Route("v1", "workspaces", ws), ct);
+
+    public Task<IReadOnlyList<FileInfoView>> FilesAsync(string ws, CancellationToken ct) =>
+        Api.GetAsync<IReadOnlyList<FileInfoView>>(PeerApiClient.Route("v1", "workspaces", ws, "files"), ct);
+
+    public Task<FileInfoView> PutFileAsync(string ws, string name, Stream content, CancellationToken ct) =>
+        Api.UploadAsync<FileInfoView>(PeerApiClient.FileRoute(ws, name), content, ct);
+
+    /// <summary>
+    /// Starts reading this peer's alert stream for <paramref name="ws"/>: each alert's arrival time
+    /// (Stopwatch ticks) goes into the channel, in order. Alerts are written once the change is
+    /// durable here, so an arrival means "applied and persisted at this peer".
+    /// </summary>
+    public async Task<ChannelReader<long>> WatchEntriesAsync(string ws, CancellationToken ct)
+    {
+        var arrivals = Channel.CreateUnbounded<long>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var api = PeerApiClient.ForHome(Home);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var data in api.EventsAsync("v1/watch?ws=" + Uri.EscapeDataString(ws), ct))
+                {
+                    var now = System.Diagnostics.Stopwatch.GetTimestamp();
+                    started.TrySetResult();
+                    var alert = JsonSerializer.Deserialize<AlertView>(data, ApiJson.Wire);
+                    if (alert?.Text.Contains("added an entry", StringComparison.Ordinal) == true) arrivals.Writer.TryWrite(now);
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or CliException or HttpRequestException or IOException)
+            {
+                started.TrySetException(e);
+            }
+            finally
+            {
+                arrivals.Writer.TryComplete();
+                api.Dispose();
+            }
+        }, CancellationToken.None);
+        // The stream is open once its first heartbeat or alert arrives; give it a moment, then go on.
+        await Task.WhenAny(started.Task, Task.Delay(TimeSpan.FromSeconds(2), ct));
+        return arrivals.Reader;
+    }
+
+    public ValueTask DisposeAsync() => new(StopAsync());
+
+    [GeneratedRegex(@"\nlisten: (\S+)\s*\n(?:.*\n)*?api: ")]
+    private static partial Regex ReadyLine();
+}

@@ -1,0 +1,66 @@
+using System.Diagnostics;
+
+namespace ActorSync.Cli.Bench;
+
+/// <summary>
+/// Offline catch-up through a relay while the author is offline: Bob stops, Ann writes, Ann's
+/// envelopes settle in Bob's mailbox and Ann stops; Bob starts again and is timed from the moment
+/// his API answers (the process is up and reconnecting) until every change is applied. Then Bob is
+/// restarted once more to time the recovery of the workspace from his journal.
+/// </summary>
+internal static class CatchUpScenario
+{
+    public static async Task<IReadOnlyList<BenchMetric>> RunAsync(BenchScale scale, Action<string> progress, CancellationToken ct)
+    {
+        var metrics = new List<BenchMetric>();
+        foreach (var (changes, target) in new[] { (scale.Of(500, 50), 0.3), (scale.Of(100_000, 500), 5.0) })
+        {
+            await using var world = BenchWorld.Create();
+            await world.StartRelayAsync(ct);
+            var peers = await world.StartPeersAsync(2, ct);
+            await BenchWorld.ExchangeCardsAsync(peers, ct);
+            var ws = await BenchWorld.WorkspaceAsync(peers, "catch-up", ct);
+            var (ann, bob) = (peers[0], peers[1]);
+            var bobDevice = bob.Device;
+            await bob.StopAsync();
+
+            var writing = Stopwatch.StartNew();
+            await Parallel.ForEachAsync(Enumerable.Range(0, changes), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct },
+                async (i, token) => await ann.PostAsync(ws, i % 2 == 0 ? "chat" : "discussion", $"while Bob is away {i}", token));
+            var expected = (await ann.ShowAsync(ws, ct)).Deltas;
+            var hash = (await ann.ShowAsync(ws, ct)).StateHash;
+            progress($"{changes} changes written in {writing.Elapsed.TotalSeconds:F1} s; waiting for them to settle at the relay");
+            // Ann's `ws show` counts her envelopes waiting in Bob's mailbox: wait until it stops growing.
+            int? last = null;
+            var stable = Stopwatch.StartNew();
+            await BenchWorld.Until(async () =>
+            {
+                var waiting = (await ann.ShowAsync(ws, ct)).Members.SelectMany(m => m.Devices).Single(d => d.Device == bobDevice).WaitingAtRelay;
+                if (waiting != last) (last, stable) = (waiting, Stopwatch.StartNew());
+                return waiting > 0 && stable.Elapsed > TimeSpan.FromSeconds(4);
+            }, "Ann's envelopes to settle at the relay", ct, TimeSpan.FromMinutes(15), pauseMs: 250);
+            await ann.StopAsync();
+            progress($"{last} envelopes wait for Bob at the relay; Ann is offline");
+
+            var start = Stopwatch.StartNew();
+            await bob.StartAsync(ct);
+            var up = start.Elapsed;
+            await BenchWorld.Until(async () => (await bob.ShowAsync(ws, ct)).Deltas >= expected, "Bob to apply every change", ct, TimeSpan.FromMinutes(15),
+                pauseMs: 10);
+            var caughtUp = start.Elapsed;
+            if ((await bob.ShowAsync(ws, ct)).StateHash != hash) throw new InvalidOperationException("Bob caught up to a different state hash");
+            progress($"Bob caught up {changes} changes {(caughtUp - up).TotalSeconds:F2} s after his API answered ({up.TotalSeconds:F2} s to start)");
+            metrics.Add(new("catchup", $"{changes} changes through the relay, author offline, from reconnect", (caughtUp - up).TotalSeconds, "s", target));
+            metrics.Add(new("catchup", $"{changes} changes, including the process start", caughtUp.TotalSeconds, "s"));
+
+            // Recovery of the workspace from Bob's journal (no snapshots yet: replay and re-verify every delta).
+            await bob.StopAsync();
+            var restart = Stopwatch.StartNew();
+            await bob.StartAsync(ct);
+            await BenchWorld.Until(async () => (await bob.ShowAsync(ws, ct)).Deltas >= expected, "Bob's workspace to recover", ct, TimeSpan.FromMinutes(15), pauseMs: 10);
+            metrics.Add(new("recovery", $"restart to ready, workspace of {expected} deltas, journal only", restart.Elapsed.TotalSeconds, "s",
+                expected >= 100_000 ? 1.5 : null, Note: "includes the process start"));
+        }
+        return metrics;
+    }
+}

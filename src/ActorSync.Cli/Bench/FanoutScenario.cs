@@ -1,0 +1,36 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+
+namespace ActorSync.Cli.Bench;
+
+/// <summary>One delta to a big workspace (50 members by default) until every member has applied and persisted it.</summary>
+internal static class FanoutScenario
+{
+    public static async Task<IReadOnlyList<BenchMetric>> RunAsync(BenchScale scale, Action<string> progress, CancellationToken ct)
+    {
+        var members = scale.Of(50, 5);
+        await using var world = BenchWorld.Create();
+        var peers = await world.StartPeersAsync(members, ct);
+        progress($"{members} peers started");
+        await BenchWorld.ExchangeCardsAsync(peers, ct);
+        var ws = await BenchWorld.WorkspaceAsync(peers, "fanout", ct);
+        progress($"{members} members joined");
+        var streams = new List<ChannelReader<long>>();
+        foreach (var p in peers.Skip(1)) streams.Add(await p.WatchEntriesAsync(ws, ct));
+
+        var samples = scale.Of(30, 5);
+        var lastArrivals = new List<double>();
+        for (var i = 0; i < samples + 3; i++)
+        {
+            var sent = Stopwatch.GetTimestamp();
+            await peers[0].PostAsync(ws, "chat", $"to everyone {i}", ct);
+            var arrivals = await Task.WhenAll(streams.Select(s => s.ReadAsync(ct).AsTask()));
+            if (i >= 3) lastArrivals.Add(Stopwatch.GetElapsedTime(sent, arrivals.Max()).TotalMilliseconds);
+        }
+        return
+        [
+            new("fanout", $"one delta to {members} members, all applied, p50", BenchMetric.Percentile(lastArrivals, 50), "ms"),
+            new("fanout", $"one delta to {members} members, all applied, p99", BenchMetric.Percentile(lastArrivals, 99), "ms", members >= 50 ? 100 : null),
+        ];
+    }
+}
