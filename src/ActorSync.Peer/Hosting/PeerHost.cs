@@ -20,11 +20,11 @@ public sealed class PeerHost : IAsyncDisposable
 {
     private readonly PeerHome _home;
     private readonly ActorSystem _system;
-    private readonly GrpcLinkTransport _transport;
+    private readonly ILinkTransport _transport;
     private readonly LanPresence? _lan;
     private readonly ApiServer _api;
 
-    private PeerHost(PeerHome home, ActorSystem system, GrpcLinkTransport transport, LanPresence? lan, ApiServer api, IActorRef device,
+    private PeerHost(PeerHome home, ActorSystem system, ILinkTransport transport, LanPresence? lan, ApiServer api, IActorRef device,
         IPeerFacade facade)
     {
         _home = home;
@@ -43,8 +43,17 @@ public sealed class PeerHost : IAsyncDisposable
     public string? ListenAddress => _transport.ListenAddress;
     public PeerHome Home => _home;
 
-    public static async Task<PeerHost> StartAsync(PeerOptions options, ILoggerFactory? loggers = null, TimeProvider? clock = null,
-        CancellationToken ct = default)
+    public static Task<PeerHost> StartAsync(PeerOptions options, ILoggerFactory? loggers = null, TimeProvider? clock = null,
+        CancellationToken ct = default) =>
+        StartAsync(options, transport: null, loggers, clock, ct);
+
+    /// <summary>
+    /// Starts a peer whose device links go through <paramref name="transport"/> (given the home and the
+    /// pin directory the peer keeps current) instead of gRPC: simulations use an in-memory transport.
+    /// Null means the real gRPC transport.
+    /// </summary>
+    public static async Task<PeerHost> StartAsync(PeerOptions options, Func<PeerHome, IPinDirectory, ILinkTransport>? transport,
+        ILoggerFactory? loggers = null, TimeProvider? clock = null, CancellationToken ct = default)
     {
         loggers ??= NullLoggerFactory.Instance;
         clock ??= TimeProvider.System;
@@ -66,14 +75,15 @@ public sealed class PeerHost : IAsyncDisposable
         var settings = PeerSettings.From(config);
         var pins = new PinDirectory();
         var known = new KnownDevices(pins);
-        var transport = new GrpcLinkTransport(home.Tls, pins, new GrpcLinkOptions { ListenAddress = options.Listen }, loggers, clock);
-        var context = new PeerContext(home, settings, known, clock) { ListenAddress = () => transport.ListenAddress };
+        var links = transport?.Invoke(home, pins)
+            ?? new GrpcLinkTransport(home.Tls, pins, new GrpcLinkOptions { ListenAddress = options.Listen }, loggers, clock);
+        var context = new PeerContext(home, settings, known, clock) { ListenAddress = () => links.ListenAddress };
         var system = ActorSystem.Create("actorsync-peer", config);
-        var device = system.ActorOf(DeviceActor.Props(context, transport), "device");
+        var device = system.ActorOf(DeviceActor.Props(context, links), "device");
         await device.Ask<DeviceProtocol.Ready>(new DeviceProtocol.WhenReady(), settings.AskTimeout, ct).ConfigureAwait(false);
         if (options.Listen is not null)
         {
-            await transport.StartAsync(async connection =>
+            await links.StartAsync(async connection =>
             {
                 device.Tell(new LinkManager.Inbound(connection));
                 await connection.Closed.ConfigureAwait(false);
@@ -83,14 +93,14 @@ public sealed class PeerHost : IAsyncDisposable
         if (settings.LanEnabled)
         {
             var presence = await system.ActorSelection("/user/device/presence").ResolveOne(settings.AskTimeout, ct).ConfigureAwait(false);
-            lan = new LanPresence(settings.LanHost, settings.LanPorts, settings.LanInterval, home.Device, transport.ListenAddress, known,
+            lan = new LanPresence(settings.LanHost, settings.LanPorts, settings.LanInterval, home.Device, links.ListenAddress, known,
                 presence, clock, loggers.CreateLogger<LanPresence>());
         }
-        var facade = new ActorPeerFacade(system, device, context, () => transport.ListenAddress);
+        var facade = new ActorPeerFacade(system, device, context, () => links.ListenAddress);
         var token = home.IssueApiToken();
         var api = await ApiServer.StartAsync(facade, options.Api, token, loggers, new ApiLimits(), ct).ConfigureAwait(false);
         PeerHome.WriteSecret(home.ApiAddressPath, global::System.Text.Encoding.UTF8.GetBytes(api.Url + "\n"));
-        return new PeerHost(home, system, transport, lan, api, device, facade);
+        return new PeerHost(home, system, links, lan, api, device, facade);
     }
 
     /// <summary>`actorsync peer`: start, print where it listens, run until cancelled, stop cleanly.</summary>

@@ -87,7 +87,7 @@ public sealed partial class WorkspaceActor
     }
 
     private void SendSummary(MemberSync sync) =>
-        _links.Tell(new SendFrame(sync.Device, new LinkFrame { Summary = new Summary { Workspace = _id.ToWire(), Seen = _replica!.Seen.ToWire() } }));
+        _links.Tell(new SendFrame(sync.Device, new LinkFrame { Summary = new Summary { Workspace = _id.ToWire(), Seen = _durable.ToWire() } }));
 
     private void OnSummary(DeviceId from, Summary summary)
     {
@@ -196,15 +196,17 @@ public sealed partial class WorkspaceActor
             SendAck(from);
             return;
         }
-        Persist(Recorded(applied), _ =>
+        var seen = _replica!.Seen;
+        PersistAsync(Recorded(applied), _ =>
         {
+            _durable = seen;
             SendAck(from);
             AfterApplied(applied, from);
         });
     }
 
     private void SendAck(DeviceId to) =>
-        _links.Tell(new SendFrame(to, new LinkFrame { Ack = new Ack { Workspace = _id.ToWire(), Applied = _replica!.Seen.ToWire() } }));
+        _links.Tell(new SendFrame(to, new LinkFrame { Ack = new Ack { Workspace = _id.ToWire(), Applied = _durable.ToWire() } }));
 
     /// <summary>After deltas are durable: learn new members, tell the user, and pass the deltas on to every other linked member device.</summary>
     private void AfterApplied(IReadOnlyList<SealedDelta> deltas, DeviceId? from)
@@ -214,7 +216,7 @@ public sealed partial class WorkspaceActor
         foreach (var sync in _sync.Values.Where(s => s.LinkUp && s.Device != from && IsPartner(s.Device))) SendMissing(sync);
     }
 
-    private void LearnMembers()
+    private void LearnMembers(bool askLinks = true)
     {
         var added = false;
         foreach (var member in _replica!.State.Current.Members.Values)
@@ -229,7 +231,7 @@ public sealed partial class WorkspaceActor
         }
         // A new member's device may have been linked before it was a member (a contact): its
         // LinkStateChanged went by unheeded, so ask which links are up now.
-        if (added) _links.Tell(new GetLinks());
+        if (added && askLinks) _links.Tell(new GetLinks());
     }
 
     /// <summary>A member device this device invited that has never synced: (re)send its invitation, made afresh from the invite delta.</summary>

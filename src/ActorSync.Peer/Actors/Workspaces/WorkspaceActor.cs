@@ -27,6 +27,10 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<DeviceId, MemberSync> _sync = [];
     private Replica? _replica;
+
+    // What is in the journal, as opposed to the replica's memory which runs ahead of it while
+    // writes are in flight: acknowledgements and summaries claim only this.
+    private Core.Causality.VersionVector _durable = Core.Causality.VersionVector.Empty;
     private Invitation? _joinedBy;
 
     public WorkspaceActor(WorkspaceId id, PeerContext peer, IActorRef links)
@@ -73,10 +77,11 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
 
     private void Started()
     {
+        _durable = _replica?.Seen ?? Core.Causality.VersionVector.Empty;
         Context.System.EventStream.Subscribe(Self, typeof(Links.LinkProtocol.LinkStateChanged));
         Timers.StartPeriodicTimer("anti-entropy", new AntiEntropyTick(), _peer.Settings.AntiEntropyInterval);
         if (_replica is null) return;
-        LearnMembers();
+        LearnMembers(askLinks: false);
         _log.Info("Workspace {Workspace} ready: {Deltas} deltas", _id, _replica.State.AppliedCount);
         // Links that came up before this actor existed: ask the link manager which are up.
         _links.Tell(new Links.LinkProtocol.GetLinks());
@@ -148,7 +153,13 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
                 new KeyringRecorded { Wrapped = ByteString.CopyFrom(wrapped) },
                 Recorded([genesis]),
             ];
-            PersistAll(events, e => { if (e is DeltasRecorded) sender.Tell(new Created(_id)); });
+            var seen = _replica.Seen;
+            PersistAll(events, e =>
+            {
+                if (e is not DeltasRecorded) return;
+                _durable = seen;
+                sender.Tell(new Created(_id));
+            });
             return;
         }
         var bytes = init.JoinInvitation!;
@@ -204,8 +215,13 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
             sender.Tell(reply);
             return;
         }
-        Persist(Recorded(deltas), _ =>
+        // PersistAsync: commands go on being decided (against the replica in memory, which already
+        // holds these deltas) while the write is in flight, so the journal batches the writes of
+        // many commands into one transaction; each is answered only once its own write is durable.
+        var seen = _replica!.Seen;
+        PersistAsync(Recorded(deltas), _ =>
         {
+            _durable = seen;
             sender.Tell(reply);
             then?.Invoke();
             AfterApplied(deltas, from: null);
