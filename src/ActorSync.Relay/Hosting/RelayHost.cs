@@ -32,12 +32,15 @@ public sealed class RelayHost : IAsyncDisposable
 
     private readonly GatewayTokens _tokens;
 
-    private RelayHost(RelayHome home, ActorSystem system, WebApplication front, RelayAddress address, RelayAddress? gateway,
+    private readonly WebApplication? _gateway;
+
+    private RelayHost(RelayHome home, ActorSystem system, WebApplication front, WebApplication? gatewayServer, RelayAddress address, RelayAddress? gateway,
         RelayFrontService service, GatewayTokens tokens)
     {
         _home = home;
         _system = system;
         _front = front;
+        _gateway = gatewayServer;
         _tokens = tokens;
         Address = address;
         GatewayAddress = gateway;
@@ -74,13 +77,18 @@ public sealed class RelayHost : IAsyncDisposable
         var tokens = new GatewayTokens(clock ?? TimeProvider.System);
         var gateway = new HttpGateway(system, mailboxes, presence, desk, tokens, home.Tls.Pin, loggers.CreateLogger<HttpGateway>());
         var http = options.Http is null ? null : ParseHttp(options.Http);
-        var front = BuildFront(home, options.Port, http, settings, service, gateway);
+        var front = BuildFront(home, options.Port, settings, service);
         await front.StartAsync(ct).ConfigureAwait(false);
-        var bound = front.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
-            .Select(a => new Uri(a)).ToList();
-        var address = new RelayAddress("127.0.0.1", bound[0].Port, home.Tls.Pin);
-        var gatewayAddress = http is null ? null : new RelayAddress(http.Value.Host, bound[1].Port, home.Tls.Pin, IsGateway: true);
-        return new RelayHost(home, system, front, address, gatewayAddress, service, tokens);
+        var address = new RelayAddress("127.0.0.1", BoundPort(front), home.Tls.Pin);
+        WebApplication? gatewayServer = null;
+        RelayAddress? gatewayAddress = null;
+        if (http is { } at)
+        {
+            gatewayServer = BuildGateway(home, at, gateway);
+            await gatewayServer.StartAsync(ct).ConfigureAwait(false);
+            gatewayAddress = new RelayAddress(at.Host, BoundPort(gatewayServer), home.Tls.Pin, IsGateway: true);
+        }
+        return new RelayHost(home, system, front, gatewayServer, address, gatewayAddress, service, tokens);
     }
 
     /// <summary>
@@ -105,6 +113,9 @@ public sealed class RelayHost : IAsyncDisposable
         return BootstrapSetup.Create().WithConfig(tls.WithFallback(config)).And(ssl);
     }
 
+    private static int BoundPort(WebApplication app) =>
+        new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
+
     /// <summary>--http HOST:PORT (port 0: any free one).</summary>
     private static (string Host, IPAddress Bind, int Port)? ParseHttp(string text)
     {
@@ -119,8 +130,7 @@ public sealed class RelayHost : IAsyncDisposable
         return (host, bind, port);
     }
 
-    private static WebApplication BuildFront(RelayHome home, int port, (string Host, IPAddress Bind, int Port)? http, RelayFrontSettings settings,
-        RelayFrontService service, HttpGateway gateway)
+    private static WebApplication BuildFront(RelayHome home, int port, RelayFrontSettings settings, RelayFrontService service)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.Sources.Clear();
@@ -142,23 +152,6 @@ public sealed class RelayHost : IAsyncDisposable
                     HandshakeTimeout = TimeSpan.FromSeconds(5),
                 });
             });
-            if (http is { } gatewayAt)
-            {
-                // The HTTP gateway: HTTP/1.1 only, TLS with the relay's key (devices pin it); who a
-                // device is gets settled by its signed challenge, not by a client certificate,
-                // since TLS-terminating proxies on this route may not pass one through.
-                kestrel.Listen(gatewayAt.Bind, gatewayAt.Port, listen =>
-                {
-                    listen.Protocols = HttpProtocols.Http1;
-                    listen.UseHttps(new HttpsConnectionAdapterOptions
-                    {
-                        ServerCertificate = home.Tls.Certificate,
-                        SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-                        ClientCertificateMode = ClientCertificateMode.NoCertificate,
-                        HandshakeTimeout = TimeSpan.FromSeconds(5),
-                    });
-                });
-            }
             kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
         });
         builder.Services.AddGrpc(grpc =>
@@ -170,6 +163,37 @@ public sealed class RelayHost : IAsyncDisposable
         builder.Services.AddSingleton(service);
         var app = builder.Build();
         app.MapGrpcService<RelayFrontService>();
+        return app;
+    }
+
+    /// <summary>
+    /// The HTTP gateway as its own server, so its routes answer on its listener only (never on the
+    /// gRPC front end's): HTTP/1.1 only, TLS with the relay's key (devices pin it). Who a device
+    /// is gets settled by its signed challenge, not by a client certificate, since TLS-terminating
+    /// proxies on this route may not pass one through.
+    /// </summary>
+    private static WebApplication BuildGateway(RelayHome home, (string Host, IPAddress Bind, int Port) at, HttpGateway gateway)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.Sources.Clear();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+            kestrel.Listen(at.Bind, at.Port, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1;
+                listen.UseHttps(new HttpsConnectionAdapterOptions
+                {
+                    ServerCertificate = home.Tls.Certificate,
+                    SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                    ClientCertificateMode = ClientCertificateMode.NoCertificate,
+                    HandshakeTimeout = TimeSpan.FromSeconds(5),
+                });
+            });
+        });
+        var app = builder.Build();
         gateway.Map(app);
         return app;
     }
@@ -208,6 +232,11 @@ public sealed class RelayHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_gateway is not null)
+        {
+            await _gateway.StopAsync().ConfigureAwait(false);
+            await _gateway.DisposeAsync().ConfigureAwait(false);
+        }
         await _front.StopAsync().ConfigureAwait(false);
         await _front.DisposeAsync().ConfigureAwait(false);
         await CoordinatedShutdown.Get(_system).Run(CoordinatedShutdown.ClrExitReason.Instance).ConfigureAwait(false);

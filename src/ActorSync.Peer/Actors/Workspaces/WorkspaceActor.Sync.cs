@@ -15,8 +15,9 @@ namespace ActorSync.Peer.Actors.Workspaces;
 
 /// <summary>
 /// Sync with member devices: summaries (version vectors) when a link comes up and periodically,
-/// what the other side lacks in batches within a window, acks once durable. Any member forwards
-/// any member's deltas, so a device that reaches only one member still gets everything.
+/// what the other side lacks in batches within a window, acks once durable. A new delta is pushed
+/// at once by its author; any member forwards any member's deltas when a summary shows they are
+/// missing, so a device that reaches only one member still gets everything.
 /// </summary>
 public sealed partial class WorkspaceActor
 {
@@ -213,7 +214,13 @@ public sealed partial class WorkspaceActor
     {
         if (deltas.Any(d => d.Header.Kind is OpKind.InviteMember or OpKind.UpdateMemberCard or OpKind.CreateWorkspace)) LearnMembers();
         if (from is not null) foreach (var d in deltas) Publish(AlertKind(d.Header.Kind), Describe(d));
-        foreach (var sync in _sync.Values.Where(s => s.LinkUp && s.Device != from && IsPartner(s.Device))) SendMissing(sync);
+        // Pushed at once only by their author: if every member that receives a delta pushed it on,
+        // each would reach each member n-1 times (measured: it halved throughput with three members
+        // and swamps a 50-member workspace). Members still forward: anti-entropy summaries show who
+        // lacks what, and whoever holds it sends it (a device that reaches only one member gets
+        // everything within an anti-entropy interval).
+        if (from is not null) return;
+        foreach (var sync in _sync.Values.Where(s => s.LinkUp && IsPartner(s.Device))) SendMissing(sync);
     }
 
     private void LearnMembers(bool askLinks = true)
