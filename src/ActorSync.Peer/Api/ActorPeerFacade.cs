@@ -117,21 +117,18 @@ public sealed class ActorPeerFacade : IPeerFacade
 
     public async Task<string> CreateEntryAsync(string workspace, ToolKind kind, IReadOnlyDictionary<string, string> fields, CancellationToken ct)
     {
-        var tool = await ToolOf(workspace, kind, ct).ConfigureAwait(false);
-        var authored = await AskWorkspace<Authored>(workspace, new Author(tool, new CreateEntry(Fields(fields))), ct).ConfigureAwait(false);
+        var authored = await AskWorkspace<Authored>(workspace, new AuthorIn(kind, new CreateEntry(Fields(fields))), ct).ConfigureAwait(false);
         return authored.Id.ToString();
     }
 
     public async Task EditEntryAsync(string workspace, ToolKind kind, string entry, IReadOnlyDictionary<string, string> fields, CancellationToken ct)
     {
-        var tool = await ToolOf(workspace, kind, ct).ConfigureAwait(false);
-        await AskWorkspace<Authored>(workspace, new Author(tool, new EditEntry(ParseEntry(entry), Fields(fields))), ct).ConfigureAwait(false);
+        await AskWorkspace<Authored>(workspace, new AuthorIn(kind, new EditEntry(ParseEntry(entry), Fields(fields))), ct).ConfigureAwait(false);
     }
 
     public async Task DeleteEntryAsync(string workspace, ToolKind kind, string entry, CancellationToken ct)
     {
-        var tool = await ToolOf(workspace, kind, ct).ConfigureAwait(false);
-        await AskWorkspace<Authored>(workspace, new Author(tool, new DeleteEntry(ParseEntry(entry))), ct).ConfigureAwait(false);
+        await AskWorkspace<Authored>(workspace, new AuthorIn(kind, new DeleteEntry(ParseEntry(entry))), ct).ConfigureAwait(false);
     }
 
     public Task<IReadOnlyList<EntryView>> EntriesAsync(string workspace, ToolKind kind, CancellationToken ct) =>
@@ -169,15 +166,6 @@ public sealed class ActorPeerFacade : IPeerFacade
         {
             _system.Stop(bridge);
         }
-    }
-
-    private async Task<ToolId> ToolOf(string workspace, ToolKind kind, CancellationToken ct)
-    {
-        var details = await ShowWorkspaceAsync(workspace, ct).ConfigureAwait(false);
-        var name = kind.ToString().ToLowerInvariant();
-        var tool = details.Tools.Select(t => t.Split(' ')[0]).FirstOrDefault(t => t == name)
-                   ?? details.Tools.FirstOrDefault(t => t.EndsWith($"({name})", StringComparison.Ordinal))?.Split(' ')[0];
-        return tool is null ? throw new PeerRequestException($"the workspace has no {name} tool", 404) : new ToolId(tool);
     }
 
     private static EntryFields Fields(IReadOnlyDictionary<string, string> fields)

@@ -106,6 +106,12 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
             case Author a:
                 Commit(_replica.Author(a.Tool, a.Op, _peer.NowMillis));
                 break;
+            case AuthorIn a when _replica.State.DefaultTool(a.Kind) is { } tool:
+                Commit(_replica.Author(tool, a.Op, _peer.NowMillis));
+                break;
+            case AuthorIn a:
+                Sender.Tell(new Refused($"the workspace has no {a.Kind.ToString().ToLowerInvariant()} tool", 404));
+                break;
             case Invite i:
                 InviteMember(i);
                 break;

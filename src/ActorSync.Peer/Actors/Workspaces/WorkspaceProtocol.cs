@@ -20,6 +20,9 @@ public static class WorkspaceProtocol
     public sealed record Initialize(string? CreateName, byte[]? JoinInvitation);
 
     public sealed record Author(ToolId Tool, DeltaOp Op);
+
+    /// <summary>Author in the workspace's tool of this kind (resolved by the actor: no round trip for it).</summary>
+    public sealed record AuthorIn(ToolKind Kind, DeltaOp Op);
     public sealed record Invite(ContactCard Card, Role Role);
     public sealed record Uninvite(AccountId Member);
     public sealed record PutFileContent(string Name, byte[] Content);

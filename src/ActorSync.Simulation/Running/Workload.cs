@@ -1,0 +1,266 @@
+using System.Globalization;
+using ActorSync.Core.Permissions;
+using ActorSync.Peer.Api;
+using ActorSync.Simulation.Network;
+using ActorSync.Simulation.Scenarios;
+
+namespace ActorSync.Simulation.Running;
+
+/// <summary>An entry whose creation was acknowledged to its author (the command returned its id).</summary>
+internal sealed record AckedEntry(string Workspace, string Id, ToolKind Tool, string Marker, int Author)
+{
+    public bool Deleted { get; set; }
+}
+
+/// <summary>What the runner believes about one workspace, from the commands that succeeded.</summary>
+internal sealed class WorkspaceModel
+{
+    public WorkspaceModel(int index, string id, int creator)
+    {
+        Index = index;
+        Id = id;
+        Creator = creator;
+        Roles[creator] = Role.Manager;
+        Joined.Add(creator);
+    }
+
+    public int Index { get; }
+    public string Id { get; }
+    public int Creator { get; }
+    public Dictionary<int, Role> Roles { get; } = [];
+    public SortedSet<int> Joined { get; } = [];
+    public SortedSet<int> Pending { get; } = [];
+    public SortedSet<int> Removed { get; } = [];
+    public List<AckedEntry> Entries { get; } = [];
+
+    /// <summary>Texts the creator wrote after removing a member (the removed member must not read them).</summary>
+    public List<(int Removed, string Marker)> AfterRemoval { get; } = [];
+
+    public bool IsMemberOrInvited(int peer) => Joined.Contains(peer) || Pending.Contains(peer);
+}
+
+/// <summary>
+/// Runs the steps of a plan against the peers: commands through each peer's facade (as the CLI
+/// would), faults through the network and the peers' hosts. Records what was acknowledged.
+/// </summary>
+internal sealed class Workload
+{
+    private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly IReadOnlyList<SimPeer> _peers;
+    private readonly IReadOnlyList<WorkspaceModel> _workspaces;
+    private readonly SimulatedNetwork _network;
+    private readonly string _markerPrefix;
+    private int _markers;
+
+    public Workload(IReadOnlyList<SimPeer> peers, IReadOnlyList<WorkspaceModel> workspaces, SimulatedNetwork network, string markerPrefix)
+    {
+        _peers = peers;
+        _workspaces = workspaces;
+        _network = network;
+        _markerPrefix = markerPrefix;
+    }
+
+    public int Acknowledged { get; private set; }
+    public int Refused { get; private set; }
+    public int Skipped { get; private set; }
+    public int Errors { get; private set; }
+    public int Faults { get; private set; }
+
+    /// <summary>Faults still in force (not healed by the plan): the runner heals them at the end.</summary>
+    public HashSet<int> Crashed { get; } = [];
+
+    public string NextMarker() => _markerPrefix + (++_markers).ToString(CultureInfo.InvariantCulture);
+
+    public async Task RunAsync(SimStep step, CancellationToken ct)
+    {
+        if (step.IsFault)
+        {
+            await FaultAsync(step, ct).ConfigureAwait(false);
+            return;
+        }
+        await TryPendingAcceptsAsync(ct).ConfigureAwait(false);
+        var ws = _workspaces[step.Workspace];
+        try
+        {
+            var done = step.Kind switch
+            {
+                StepKind.Post => await PostAsync(ws, step, ct).ConfigureAwait(false),
+                StepKind.Edit or StepKind.Delete => await EditAsync(ws, step, ct).ConfigureAwait(false),
+                StepKind.ChangeRole => await ChangeRoleAsync(ws, step, ct).ConfigureAwait(false),
+                StepKind.Invite => await InviteAsync(ws, step, ct).ConfigureAwait(false),
+                StepKind.Uninvite => await UninviteAsync(ws, step, ct).ConfigureAwait(false),
+                _ => false,
+            };
+            if (done) Acknowledged++;
+            else Skipped++;
+        }
+        catch (PeerRequestException e)
+        {
+            Refused++;
+            _network.Note("refused", $"{step}: {e.Message}");
+        }
+        catch (Exception e) when (e is OperationCanceledException or TimeoutException or Akka.Actor.AskTimeoutException && !ct.IsCancellationRequested)
+        {
+            Errors++;
+            _network.Note("error", $"{step}: {e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    private async Task<bool> PostAsync(WorkspaceModel ws, SimStep step, CancellationToken ct)
+    {
+        if (Actor(ws, step.Pick, _ => true) is not { } actor) return false;
+        var marker = NextMarker();
+        var fields = step.Tool switch
+        {
+            ToolKind.Calendar => new Dictionary<string, string> { ["title"] = marker, ["start"] = "2026-12-01T10:00:00Z" },
+            ToolKind.Notepad => new Dictionary<string, string> { ["title"] = marker },
+            _ => new Dictionary<string, string> { ["text"] = marker },
+        };
+        var id = await Call(ct, c => actor.Api.CreateEntryAsync(ws.Id, step.Tool, fields, c)).ConfigureAwait(false);
+        ws.Entries.Add(new AckedEntry(ws.Id, id, step.Tool, marker, actor.Index));
+        if (actor.Index == ws.Creator)
+            foreach (var removed in ws.Removed) ws.AfterRemoval.Add((removed, marker));
+        _network.Note("command", $"{actor.Name} posted {step.Tool} {marker} in ws{ws.Index}");
+        return true;
+    }
+
+    private async Task<bool> EditAsync(WorkspaceModel ws, SimStep step, CancellationToken ct)
+    {
+        var candidates = ws.Entries.Where(e => !e.Deleted && e.Tool != ToolKind.Chat).ToList();
+        if (candidates.Count == 0 || Actor(ws, step.Pick, _ => true) is not { } actor) return false;
+        var entry = candidates[step.Pick2 % candidates.Count];
+        if (step.Kind == StepKind.Delete)
+        {
+            await Call(ct, async c => { await actor.Api.DeleteEntryAsync(ws.Id, entry.Tool, entry.Id, c).ConfigureAwait(false); return 0; }).ConfigureAwait(false);
+            entry.Deleted = true;
+            _network.Note("command", $"{actor.Name} deleted {entry.Marker} in ws{ws.Index}");
+            return true;
+        }
+        var field = entry.Tool is ToolKind.Calendar or ToolKind.Notepad ? "title" : "text";
+        var marker = NextMarker();
+        await Call(ct, async c =>
+        {
+            await actor.Api.EditEntryAsync(ws.Id, entry.Tool, entry.Id, new Dictionary<string, string> { [field] = marker }, c).ConfigureAwait(false);
+            return 0;
+        }).ConfigureAwait(false);
+        if (actor.Index == ws.Creator)
+            foreach (var removed in ws.Removed) ws.AfterRemoval.Add((removed, marker));
+        _network.Note("command", $"{actor.Name} edited {entry.Marker} -> {marker} in ws{ws.Index}");
+        return true;
+    }
+
+    private async Task<bool> ChangeRoleAsync(WorkspaceModel ws, SimStep step, CancellationToken ct)
+    {
+        var creator = _peers[ws.Creator];
+        var targets = ws.Joined.Where(p => p != ws.Creator).ToList();
+        if (!creator.Up || targets.Count == 0) return false;
+        var target = _peers[targets[step.Pick2 % targets.Count]];
+        await Call(ct, async c => { await creator.Api.ChangeRoleAsync(ws.Id, target.Account, step.Role, c).ConfigureAwait(false); return 0; }).ConfigureAwait(false);
+        ws.Roles[target.Index] = step.Role;
+        _network.Note("command", $"{creator.Name} made {target.Name} {step.Role} in ws{ws.Index}");
+        return true;
+    }
+
+    private async Task<bool> InviteAsync(WorkspaceModel ws, SimStep step, CancellationToken ct)
+    {
+        var outsiders = _peers.Where(p => !ws.IsMemberOrInvited(p.Index) && !ws.Removed.Contains(p.Index)).ToList();
+        if (outsiders.Count == 0) return false;
+        if (Actor(ws, step.Pick, p => ws.Roles.GetValueOrDefault(p) is Role.Manager or Role.Participant) is not { } actor) return false;
+        var invitee = outsiders[step.Pick2 % outsiders.Count];
+        await Call(ct, async c => { await actor.Api.InviteAsync(ws.Id, invitee.Account, step.Role, c).ConfigureAwait(false); return 0; }).ConfigureAwait(false);
+        ws.Pending.Add(invitee.Index);
+        ws.Roles[invitee.Index] = step.Role;
+        _network.Note("command", $"{actor.Name} invited {invitee.Name} as {step.Role} to ws{ws.Index}");
+        return true;
+    }
+
+    private async Task<bool> UninviteAsync(WorkspaceModel ws, SimStep step, CancellationToken ct)
+    {
+        var creator = _peers[ws.Creator];
+        var targets = ws.Joined.Concat(ws.Pending).Where(p => p != ws.Creator).Order().ToList();
+        // Keep at least the creator and two others, so the checks always compare several replicas.
+        if (!creator.Up || targets.Count <= 2) return false;
+        var target = _peers[targets[step.Pick2 % targets.Count]];
+        await Call(ct, async c => { await creator.Api.UninviteAsync(ws.Id, target.Account, c).ConfigureAwait(false); return 0; }).ConfigureAwait(false);
+        ws.Joined.Remove(target.Index);
+        ws.Pending.Remove(target.Index);
+        ws.Roles.Remove(target.Index);
+        ws.Removed.Add(target.Index);
+        _network.Note("command", $"{creator.Name} uninvited {target.Name} from ws{ws.Index}");
+        return true;
+    }
+
+    /// <summary>Invitees accept once their invitation is there (a partitioned invitee waits).</summary>
+    public async Task TryPendingAcceptsAsync(CancellationToken ct)
+    {
+        foreach (var ws in _workspaces)
+        {
+            foreach (var index in ws.Pending.ToList())
+            {
+                var peer = _peers[index];
+                if (!peer.Up) continue;
+                try
+                {
+                    var invitations = await Call(ct, c => peer.Api.InvitationsAsync(c)).ConfigureAwait(false);
+                    if (!invitations.Any(i => i.Workspace == ws.Id)) continue;
+                    var progress = await Call(ct, c => peer.Api.AcceptAsync(ws.Id, c)).ConfigureAwait(false);
+                    ws.Pending.Remove(index);
+                    ws.Joined.Add(index);
+                    _network.Note("accept", $"{peer.Name} joined ws{ws.Index} ({(progress.Complete ? "complete" : "first copy still coming")})");
+                }
+                catch (PeerRequestException e)
+                {
+                    _network.Note("accept", $"{peer.Name} could not accept ws{ws.Index} yet: {e.Message}");
+                }
+            }
+        }
+    }
+
+    private async Task FaultAsync(SimStep step, CancellationToken ct)
+    {
+        var a = _peers[step.A];
+        switch (step.Kind)
+        {
+            case StepKind.Partition:
+                _network.Partition(a.Name, _peers[step.B].Name);
+                break;
+            case StepKind.Heal:
+                _network.Heal(a.Name, _peers[step.B].Name);
+                break;
+            case StepKind.Isolate:
+                _network.Isolate(a.Name);
+                break;
+            case StepKind.Rejoin:
+                _network.Rejoin(a.Name);
+                break;
+            case StepKind.Crash when a.Up:
+                _network.Note("crash", a.Name + " stops (host disposed)");
+                Crashed.Add(a.Index);
+                await a.StopAsync().ConfigureAwait(false);
+                break;
+            case StepKind.Restart when !a.Up:
+                _network.Note("restart", a.Name + " starts again from its home");
+                await a.StartAsync(ct).ConfigureAwait(false);
+                Crashed.Remove(a.Index);
+                break;
+            default:
+                return; // crash of a peer already down, restart of one already up
+        }
+        Faults++;
+    }
+
+    /// <summary>A member of <paramref name="ws"/> that is up and passes <paramref name="filter"/>, chosen by <paramref name="pick"/>.</summary>
+    private SimPeer? Actor(WorkspaceModel ws, int pick, Func<int, bool> filter)
+    {
+        var candidates = ws.Joined.Where(p => _peers[p].Up && filter(p)).ToList();
+        return candidates.Count == 0 ? null : _peers[candidates[pick % candidates.Count]];
+    }
+
+    private static async Task<T> Call<T>(CancellationToken ct, Func<CancellationToken, Task<T>> call)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(CommandTimeout);
+        return await call(timeout.Token).ConfigureAwait(false);
+    }
+}
