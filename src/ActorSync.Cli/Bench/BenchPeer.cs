@@ -71,6 +71,10 @@ internal sealed partial class BenchPeer : IAsyncDisposable
         (await Api.SendAsync<CreatedId>(HttpMethod.Post, PeerApiClient.Route("v1", "workspaces", ws, "tools", tool, "entries"),
             new EntryRequest(new Dictionary<string, string?> { ["text"] = text }), ct)).Id;
 
+    public async Task<IReadOnlyList<string>> PostManyAsync(string ws, string tool, IEnumerable<string> texts, CancellationToken ct) =>
+        (await Api.SendAsync<CreatedIds>(HttpMethod.Post, PeerApiClient.Route("v1", "workspaces", ws, "tools", tool, "entries", "batch"),
+            new EntryBatchRequest(texts.Select(t => new EntryRequest(new Dictionary<string, string?> { ["text"] = t })).ToList()), ct)).Ids;
+
     public Task<WorkspaceDetails> ShowAsync(string ws, CancellationToken ct) =>
         Api.GetAsync<WorkspaceDetails>(PeerApiClient.Route("v1", "workspaces", ws), ct);
 

@@ -121,6 +121,18 @@ public sealed class ActorPeerFacade : IPeerFacade
         return authored.Id.ToString();
     }
 
+    public async Task<IReadOnlyList<string>> CreateEntriesAsync(string workspace, ToolKind kind, IReadOnlyList<IReadOnlyDictionary<string, string>> entries,
+        CancellationToken ct)
+    {
+        if (entries.Count is 0 or > MaxEntriesPerBatch) throw new PeerRequestException($"1 to {MaxEntriesPerBatch} entries per batch");
+        var ops = entries.Select(fields => (DeltaOp)new CreateEntry(Fields(fields))).ToList();
+        var authored = await AskWorkspace<AuthoredMany>(workspace, new AuthorManyIn(kind, ops), ct).ConfigureAwait(false);
+        return authored.Ids.Select(id => id.ToString()).ToList();
+    }
+
+    /// <summary>Most entries one batch may create (one journal event carries them all).</summary>
+    public const int MaxEntriesPerBatch = 1000;
+
     public async Task EditEntryAsync(string workspace, ToolKind kind, string entry, IReadOnlyDictionary<string, string> fields, CancellationToken ct)
     {
         await AskWorkspace<Authored>(workspace, new AuthorIn(kind, new EditEntry(ParseEntry(entry), Fields(fields))), ct).ConfigureAwait(false);

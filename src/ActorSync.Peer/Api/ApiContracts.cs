@@ -24,6 +24,11 @@ public sealed record EntryRequest(IReadOnlyDictionary<string, string?>? Fields);
 /// <summary>Answer to a create: the new thing's id, as the CLI prints it.</summary>
 public sealed record CreatedId(string Id);
 
+/// <summary>POST .../entries/batch: many entries of one tool as one command.</summary>
+public sealed record EntryBatchRequest(IReadOnlyList<EntryRequest>? Entries);
+
+public sealed record CreatedIds(IReadOnlyList<string> Ids);
+
 /// <summary>Answer to GET /v1/card.</summary>
 public sealed record CardView(string Card);
 

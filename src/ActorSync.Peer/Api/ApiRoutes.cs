@@ -62,6 +62,13 @@ internal static class ApiRoutes
         entries.MapPost("", async (string ws, string kind, EntryRequest body, CancellationToken ct) =>
             Results.Json(new CreatedId(await facade.CreateEntryAsync(ws, ParseEntryTool(kind), Fields(body), ct)), ApiJson.Wire,
                 statusCode: StatusCodes.Status201Created));
+        entries.MapPost("/batch", async (string ws, string kind, EntryBatchRequest body, CancellationToken ct) =>
+        {
+            if (body.Entries is not { Count: > 0 }) throw new PeerRequestException("field 'entries' is required (a list of {\"fields\": {...}})");
+            var fields = body.Entries.Select(e => (IReadOnlyDictionary<string, string>)Fields(e)).ToList();
+            return Results.Json(new CreatedIds(await facade.CreateEntriesAsync(ws, ParseEntryTool(kind), fields, ct)), ApiJson.Wire,
+                statusCode: StatusCodes.Status201Created);
+        });
         entries.MapGet("", (string ws, string kind, CancellationToken ct) => facade.EntriesAsync(ws, ParseEntryTool(kind), ct));
         entries.MapPut("/{id}", async (string ws, string kind, string id, EntryRequest body, CancellationToken ct) =>
         {

@@ -29,6 +29,12 @@ public interface IPeerFacade
 
     /// <summary>Creates an entry in an entry tool (discussion, chat, calendar, notepad, sketchpad, pictures); returns its id.</summary>
     Task<string> CreateEntryAsync(string workspace, ToolKind kind, IReadOnlyDictionary<string, string> fields, CancellationToken ct);
+    /// <summary>
+    /// Creates many entries in one tool as one command: one journal write and one answer for all
+    /// (imports, bulk loads). Returns their ids in order. An entry the tool refuses stops the batch
+    /// with that refusal; the entries before it are kept (they are signed and applied already).
+    /// </summary>
+    Task<IReadOnlyList<string>> CreateEntriesAsync(string workspace, ToolKind kind, IReadOnlyList<IReadOnlyDictionary<string, string>> entries, CancellationToken ct);
     Task EditEntryAsync(string workspace, ToolKind kind, string entry, IReadOnlyDictionary<string, string> fields, CancellationToken ct);
     Task DeleteEntryAsync(string workspace, ToolKind kind, string entry, CancellationToken ct);
     Task<IReadOnlyList<EntryView>> EntriesAsync(string workspace, ToolKind kind, CancellationToken ct);

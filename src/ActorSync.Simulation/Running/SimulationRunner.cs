@@ -164,7 +164,9 @@ public sealed class SimulationRunner
             var active = Active(peers, workspaces);
             checks.Add(await Checkers.ConvergenceAsync(peers, workspaces, active, ct).ConfigureAwait(false));
             checks.Add(await Checkers.NoLossAsync(peers, workspaces, active, ct).ConfigureAwait(false));
-            if (hostile is not null)
+            if (hostile is not null && notQuiet is not null)
+                checks.Add(new CheckResult("integrity", false, "not run: the workspaces never became quiet (" + notQuiet + ")"));
+            else if (hostile is not null)
             {
                 var victim = peers[active[0][random.Next(active[0].Count)]];
                 checks.Add(await Checkers.IntegrityAsync(hostile, victim, peers, workspaces[0], active[0], markerPrefix + "hostile",

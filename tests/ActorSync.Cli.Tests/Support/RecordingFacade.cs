@@ -70,6 +70,10 @@ internal sealed class RecordingFacade : IPeerFacade
     public Task<string> CreateEntryAsync(string workspace, ToolKind kind, IReadOnlyDictionary<string, string> fields, CancellationToken ct) =>
         Answer("dev1.7", [workspace, kind, fields]);
 
+    public Task<IReadOnlyList<string>> CreateEntriesAsync(string workspace, ToolKind kind, IReadOnlyList<IReadOnlyDictionary<string, string>> entries,
+        CancellationToken ct) =>
+        Answer<IReadOnlyList<string>>(entries.Select((_, i) => $"dev1.{7 + i}").ToList(), [workspace, kind, entries]);
+
     public Task EditEntryAsync(string workspace, ToolKind kind, string entry, IReadOnlyDictionary<string, string> fields, CancellationToken ct) =>
         Answer(0, [workspace, kind, entry, fields]);
 

@@ -184,6 +184,35 @@ public sealed class WorkspaceActorSpecs : PeerActorSpec
         Assert.Equal(after.StateHash, _bob.Replica.State.StateHash());
     }
 
+    [Fact]
+    public void WorkspaceActor_should_author_a_batch_of_entries_as_one_command_and_stop_at_a_refused_one()
+    {
+        var (ws, _) = Create("Bulk");
+        var before = Ask<WorkspaceDetails>(ws, new GetDetails()).Deltas;
+        var ops = Enumerable.Range(0, 100).Select(i => (DeltaOp)new CreateEntry(EntryFields.Of(("text", $"bulk {i}")))).ToList();
+        var ids = Ask<AuthoredMany>(ws, new AuthorManyIn(ToolKind.Chat, ops)).Ids;
+        Assert.Equal(100, ids.Distinct().Count());
+        Assert.Equal(Enumerable.Range(0, 100).Select(i => ids[0].Seq + (ulong)i), ids.Select(id => id.Seq));
+        var chat = Ask<IReadOnlyList<EntryView>>(ws, new GetEntries(ToolKind.Chat));
+        Assert.Equal(Enumerable.Range(0, 100).Select(i => $"bulk {i}").Order(), chat.Select(e => e.Fields["text"]).Order());
+        Assert.Equal(before + 100, Ask<WorkspaceDetails>(ws, new GetDetails()).Deltas);
+
+        // A discussion reply to an entry that does not exist is refused: the batch stops there, the first entry stays.
+        var bad = new List<DeltaOp>
+        {
+            new CreateEntry(EntryFields.Of(("text", "kept"))),
+            new CreateEntry(EntryFields.Of(("text", "orphan"), ("replyTo", new DeltaId(_bob.Id, 99).ToString()))),
+            new CreateEntry(EntryFields.Of(("text", "never authored"))),
+        };
+        var refused = Ask<Refused>(ws, new AuthorManyIn(ToolKind.Discussion, bad));
+        Assert.StartsWith("entry 2 of 3:", refused.Reason, StringComparison.Ordinal);
+        var discussion = Ask<IReadOnlyList<EntryView>>(ws, new GetEntries(ToolKind.Discussion)).Select(e => e.Fields["text"]).ToList();
+        Assert.Contains("kept", discussion);
+        Assert.DoesNotContain("never authored", discussion);
+
+        Assert.Equal(404, Ask<Refused>(ws, new AuthorManyIn((ToolKind)99, ops)).Status);
+    }
+
     // ---- frames to and from member devices ---------------------------------------------------
 
     [Fact]

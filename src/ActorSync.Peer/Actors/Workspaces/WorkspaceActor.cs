@@ -109,8 +109,12 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
             case AuthorIn a when _replica.State.DefaultTool(a.Kind) is { } tool:
                 Commit(_replica.Author(tool, a.Op, _peer.NowMillis));
                 break;
-            case AuthorIn a:
-                Sender.Tell(new Refused($"the workspace has no {a.Kind.ToString().ToLowerInvariant()} tool", 404));
+            case AuthorManyIn many when _replica.State.DefaultTool(many.Kind) is { } tool:
+                AuthorMany(tool, many.Ops);
+                break;
+            case AuthorIn or AuthorManyIn:
+                var kind = message is AuthorIn one ? one.Kind : ((AuthorManyIn)message).Kind;
+                Sender.Tell(new Refused($"the workspace has no {kind.ToString().ToLowerInvariant()} tool", 404));
                 break;
             case Invite i:
                 InviteMember(i);
@@ -199,6 +203,28 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
         }
         _peer.Known.Learn(invite.Card);
         Commit(result, then: () => SendInvitation(invitation!));
+    }
+
+    /// <summary>
+    /// Authors each operation in turn; a refusal stops there, and what was authored before it is
+    /// still committed (it is applied in memory already) but the answer is the refusal.
+    /// </summary>
+    private void AuthorMany(ToolId tool, IReadOnlyList<DeltaOp> ops)
+    {
+        var deltas = new List<SealedDelta>(ops.Count);
+        var ids = new List<Core.Causality.DeltaId>(ops.Count);
+        foreach (var op in ops)
+        {
+            var result = _replica!.Author(tool, op, _peer.NowMillis);
+            if (!result.Ok)
+            {
+                CommitDeltas(deltas, new Refused($"entry {ids.Count + 1} of {ops.Count}: {result.Rejection}"));
+                return;
+            }
+            deltas.AddRange(result.Deltas);
+            ids.Add(result.Last.Id);
+        }
+        CommitDeltas(deltas, new AuthoredMany(ids));
     }
 
     /// <summary>Persists what a command authored, then answers, then hands the deltas to the members.</summary>

@@ -23,6 +23,9 @@ public static class WorkspaceProtocol
 
     /// <summary>Author in the workspace's tool of this kind (resolved by the actor: no round trip for it).</summary>
     public sealed record AuthorIn(ToolKind Kind, DeltaOp Op);
+
+    /// <summary>Many operations in the tool of this kind as one command: one write, one answer (<see cref="AuthoredMany"/>); a refusal stops the batch, keeping what came before it.</summary>
+    public sealed record AuthorManyIn(ToolKind Kind, IReadOnlyList<DeltaOp> Ops);
     public sealed record Invite(ContactCard Card, Role Role);
     public sealed record Uninvite(AccountId Member);
     public sealed record PutFileContent(string Name, byte[] Content);
@@ -36,6 +39,7 @@ public static class WorkspaceProtocol
     // --- replies
     public sealed record Created(WorkspaceId Workspace);
     public sealed record Authored(DeltaId Id);
+    public sealed record AuthoredMany(IReadOnlyList<DeltaId> Ids);
     public sealed record Refused(string Reason, int Status = 400);
     public sealed record FileContent(byte[] Content);
 
