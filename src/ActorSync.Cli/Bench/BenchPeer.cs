@@ -75,6 +75,23 @@ internal sealed partial class BenchPeer : IAsyncDisposable
         (await Api.SendAsync<CreatedIds>(HttpMethod.Post, PeerApiClient.Route("v1", "workspaces", ws, "tools", tool, "entries", "batch"),
             new EntryBatchRequest(texts.Select(t => new EntryRequest(new Dictionary<string, string?> { ["text"] = t })).ToList()), ct)).Ids;
 
+    /// <summary>Deltas applied in <paramref name="ws"/>: a cheap poll (no state hash, unlike <see cref="ShowAsync"/>).</summary>
+    public async Task<long> AppliedAsync(string ws, CancellationToken ct) =>
+        (await Api.GetAsync<JoinProgress>(PeerApiClient.Route("v1", "workspaces", ws, "join"), ct)).Deltas;
+
+    /// <summary>When this run of the peer logged that its relay route came up (the peer's log clock is UTC).</summary>
+    public DateTime? RelayConnectedAt()
+    {
+        var match = RelayConnectedLine().Match(Process.ReadLog(Process.LogStart));
+        return match.Success
+            ? DateTime.ParseExact(match.Groups[1].Value, "MM/dd/yyyy HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal)
+            : null;
+    }
+
+    [GeneratedRegex(@"\[(\d\d/\d\d/\d{4} \d\d:\d\d:\d\d\.\d{3})Z\][^\n]*Relay \S+ connected")]
+    private static partial Regex RelayConnectedLine();
+
     public Task<WorkspaceDetails> ShowAsync(string ws, CancellationToken ct) =>
         Api.GetAsync<WorkspaceDetails>(PeerApiClient.Route("v1", "workspaces", ws), ct);
 

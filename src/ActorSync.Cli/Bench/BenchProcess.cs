@@ -14,13 +14,17 @@ internal sealed class BenchProcess : IAsyncDisposable
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
     private readonly Process _process;
 
-    private BenchProcess(Process process, string logPath)
+    private BenchProcess(Process process, string logPath, long logStart)
     {
         _process = process;
         LogPath = logPath;
+        LogStart = logStart;
     }
 
     public string LogPath { get; }
+
+    /// <summary>Where this start's output begins in the log (a restart appends to the same file).</summary>
+    public long LogStart { get; }
     public int Pid => _process.Id;
     public bool HasExited => _process.HasExited;
 
@@ -28,15 +32,17 @@ internal sealed class BenchProcess : IAsyncDisposable
     public static async Task<(BenchProcess Process, Match Ready)> StartAsync(IReadOnlyList<string> args, string logPath, Regex ready, CancellationToken ct)
     {
         var (file, prefix) = Self();
+        // A restart appends to the same log: only what this start writes counts.
+        var from = File.Exists(logPath) ? new FileInfo(logPath).Length : 0;
         var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
         foreach (var a in new[] { "-c", "log=$1; shift; exec \"$@\" </dev/null >>\"$log\" 2>&1", "sh", logPath, file }.Concat(prefix).Concat(args))
             info.ArgumentList.Add(a);
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start " + string.Join(' ', args.Take(1)));
-        var bench = new BenchProcess(process, logPath);
+        var bench = new BenchProcess(process, logPath, from);
         var clock = Stopwatch.StartNew();
         while (true)
         {
-            var log = bench.ReadLog();
+            var log = bench.ReadLog(from);
             var match = ready.Match(log);
             if (match.Success) return (bench, match);
             if (process.HasExited || clock.Elapsed > StartTimeout || ct.IsCancellationRequested)
@@ -56,10 +62,11 @@ internal sealed class BenchProcess : IAsyncDisposable
         return Path.GetFileNameWithoutExtension(path) == "dotnet" ? (path, [dll]) : (path, []);
     }
 
-    public string ReadLog()
+    public string ReadLog(long from = 0)
     {
         if (!File.Exists(LogPath)) return "";
         using var stream = new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        stream.Seek(Math.Min(from, stream.Length), SeekOrigin.Begin);
         using var reader = new StreamReader(stream);
         return "\n" + reader.ReadToEnd();
     }

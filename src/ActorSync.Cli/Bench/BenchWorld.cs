@@ -28,12 +28,22 @@ internal sealed partial class BenchWorld : IAsyncDisposable
         return new BenchWorld(root);
     }
 
+    /// <summary>Starts the relay node; again after <see cref="StopRelayAsync"/>, on the same port with the same journal.</summary>
     public async Task StartRelayAsync(CancellationToken ct)
     {
         var home = Path.Combine(Root, "relay");
-        var (process, ready) = await BenchProcess.StartAsync(["relay", "--home", home], Path.Combine(Root, "relay.log"), RelayLine(), ct);
+        List<string> args = ["relay", "--home", home];
+        if (RelayAddress is not null && ActorSync.Peer.Links.RelayAddress.TryParse(RelayAddress, out var known) && known is not null)
+            args.AddRange(["--port", known.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        var (process, ready) = await BenchProcess.StartAsync(args, Path.Combine(Root, "relay.log"), RelayLine(), ct);
         Relay = process;
         RelayAddress = ready.Groups[1].Value;
+    }
+
+    public async Task StopRelayAsync()
+    {
+        if (Relay is not null) await Relay.DisposeAsync();
+        Relay = null;
     }
 
     /// <summary>Creates and starts <paramref name="count"/> peers (a few at a time: a 2-core machine starts .NET processes slowly in a crowd).</summary>

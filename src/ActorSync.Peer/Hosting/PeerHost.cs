@@ -9,6 +9,8 @@ using ActorSync.Peer.Links;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
+using static ActorSync.Peer.Actors.Links.LinkProtocol;
+
 namespace ActorSync.Peer.Hosting;
 
 /// <summary>
@@ -142,6 +144,17 @@ public sealed class PeerHost : IAsyncDisposable
         await _api.DisposeAsync().ConfigureAwait(false);
         if (_lan is not null) await _lan.DisposeAsync().ConfigureAwait(false);
         await _transport.DisposeAsync().ConfigureAwait(false);
+        // Writes still in flight (PersistAsync) finish before the system stops: what this device
+        // acknowledged as durable must be in its journal.
+        try
+        {
+            var workspaces = await _system.ActorSelection("/user/device/workspaces").ResolveOne(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+            await workspaces.Ask<BarrierPassed>(new DurabilityBarrier(0, ActorRefs.Nobody), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is ActorNotFoundException or AskTimeoutException or TaskCanceledException)
+        {
+            // nothing to wait for, or a journal that does not answer: stop anyway
+        }
         await CoordinatedShutdown.Get(_system).Run(CoordinatedShutdown.ClrExitReason.Instance).ConfigureAwait(false);
         _home.Dispose();
     }

@@ -213,6 +213,18 @@ public sealed class WorkspaceActorSpecs : PeerActorSpec
         Assert.Equal(404, Ask<Refused>(ws, new AuthorManyIn((ToolKind)99, ops)).Status);
     }
 
+    [Fact]
+    public void WorkspaceActor_should_answer_a_flush_only_after_every_write_started_before_it()
+    {
+        var (ws, _) = Create("Flush");
+        var probe = CreateTestProbe();
+        for (var i = 0; i < 20; i++) ws.Tell(Post(Chat, ("text", $"message {i}")), probe.Ref);
+        ws.Tell(WorkspaceProtocol.Flush.Instance, probe.Ref);
+        // Every command is answered once durable; the flush comes after all of them.
+        for (var i = 0; i < 20; i++) probe.ExpectMsg<Authored>(Patience);
+        probe.ExpectMsg<WorkspaceProtocol.Flushed>(Patience);
+    }
+
     // ---- frames to and from member devices ---------------------------------------------------
 
     [Fact]

@@ -113,6 +113,10 @@ public sealed class DeviceActor : UntypedPersistentActor
             case LinkProtocol.InboundFrame frame:
                 _workspaces.Forward(frame);
                 break;
+            case LinkProtocol.DurabilityBarrier barrier:
+                // Invitations were persisted before this (Persist stashes what follows it).
+                _workspaces.Tell(barrier);
+                break;
             case ToWorkspaces to:
                 _workspaces.Forward(to.Message);
                 break;

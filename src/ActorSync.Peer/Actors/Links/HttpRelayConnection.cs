@@ -28,6 +28,17 @@ internal sealed class HttpRelayConnection : RelayConnection
     private readonly HttpClient _http;
     private readonly CancellationTokenSource _closed = new();
     private string? _address;
+    // Ids of the last polled batch the relay client has not acknowledged yet: the next poll waits
+    // for them (polling again would fetch the same envelopes, still in the mailbox).
+    private readonly HashSet<ByteString> _unacked = [];
+    private TaskCompletionSource _acked = Done();
+
+    private static TaskCompletionSource Done()
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        done.SetResult();
+        return done;
+    }
     private IReadOnlyList<ByteString> _watched = [];
 
     private HttpRelayConnection(RelayAddress address, HttpClient http) : base(address) => _http = http;
@@ -144,7 +155,12 @@ internal sealed class HttpRelayConnection : RelayConnection
                         });
                         break;
                     case RelayFrame.BodyOneofCase.Delivered:
-                        // The poll loop acknowledges what it fetched before it polls again.
+                        await PostAsync(GatewayContract.Delivered, frame.Delivered, ct).ConfigureAwait(false);
+                        lock (_unacked)
+                        {
+                            foreach (var id in frame.Delivered.MessageIds) _unacked.Remove(id);
+                            if (_unacked.Count == 0) _acked.TrySetResult();
+                        }
                         break;
                 }
             }
@@ -155,7 +171,7 @@ internal sealed class HttpRelayConnection : RelayConnection
         }
     }
 
-    /// <summary>Long polls of the mailbox; what came is handed on, then acknowledged, then the next poll goes out.</summary>
+    /// <summary>Long polls of the mailbox; what came is handed on, and the next poll waits until the relay client acknowledged it (it does once it is durable here).</summary>
     private async Task PollLoop(Action<RelayFrame> inbound, CancellationToken ct)
     {
         var route = $"{GatewayContract.Mailbox}?wait={(int)PollWait.TotalSeconds}";
@@ -165,13 +181,17 @@ internal sealed class HttpRelayConnection : RelayConnection
             await Ensure(response, "mailbox", ct).ConfigureAwait(false);
             var batch = EnvelopeBatch.Parser.ParseFrom(await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false));
             if (batch.Envelopes.Count == 0) continue;
-            var delivered = new Delivered();
-            foreach (var envelope in batch.Envelopes)
+            Task acked;
+            lock (_unacked)
             {
-                inbound(new RelayFrame { Envelope = envelope });
-                delivered.MessageIds.Add(envelope.MessageId);
+                _acked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                foreach (var envelope in batch.Envelopes) _unacked.Add(envelope.MessageId);
+                acked = _acked.Task;
             }
-            await PostAsync(GatewayContract.Delivered, delivered, ct).ConfigureAwait(false);
+            foreach (var envelope in batch.Envelopes) inbound(new RelayFrame { Envelope = envelope });
+            // Bounded: an envelope this device never acknowledges (it could not make it durable) is fetched again.
+            await Task.WhenAny(acked, Task.Delay(TimeSpan.FromSeconds(30), ct)).ConfigureAwait(false);
+            lock (_unacked) _unacked.Clear();
         }
     }
 

@@ -73,6 +73,9 @@ public sealed class LinkManager : UntypedActor
                 break;
             case InboundFrame:
                 break; // hello, ping, refusal: nothing to route
+            case DurabilityBarrier barrier:
+                Context.Parent.Tell(barrier);
+                break;
             case LinkStateChanged change:
                 if (change.Up) _up[change.Device] = change.Route;
                 else _up.Remove(change.Device);

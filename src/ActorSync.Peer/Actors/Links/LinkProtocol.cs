@@ -1,3 +1,4 @@
+using Akka.Actor;
 using ActorSync.Core.Identity;
 using ActorSync.Protocol.Wire;
 
@@ -16,6 +17,16 @@ public static class LinkProtocol
 
     /// <summary>A frame from an authenticated device, routed to whoever handles its kind.</summary>
     public sealed record InboundFrame(DeviceId From, LinkFrame Frame);
+
+    /// <summary>
+    /// Travels the path inbound frames take (link manager, device, workspaces, each workspace) and
+    /// comes back as <see cref="BarrierPassed"/> once every frame handed on before it is durable:
+    /// the relay client acknowledges mailbox envelopes to the relay only then, so an envelope never
+    /// leaves the relay before its deltas are in this device's journal.
+    /// </summary>
+    public sealed record DurabilityBarrier(long Id, IActorRef ReplyTo);
+
+    public sealed record BarrierPassed(long Id, bool Ok = true);
 
     /// <summary>Published on the event stream whenever a device's link goes up or down.</summary>
     public sealed record LinkStateChanged(DeviceId Device, bool Up, string Route);

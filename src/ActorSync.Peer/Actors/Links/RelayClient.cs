@@ -40,6 +40,10 @@ public sealed class RelayClient : UntypedActor, IWithTimers
     private readonly HashSet<DeviceId> _awaitingDelivery = [];
     private readonly List<DeviceId> _asked = [];
     private ulong _query;
+    // Mailbox envelopes handed on but not yet durable here; acknowledged to the relay once a barrier passes.
+    private List<ByteString> _handedOn = [];
+    private readonly Dictionary<long, List<ByteString>> _barriers = [];
+    private long _barrier;
 
     private readonly KnownDevices _known;
     private readonly Func<string?> _listenAddress;
@@ -85,6 +89,10 @@ public sealed class RelayClient : UntypedActor, IWithTimers
 
     private sealed record ResubscribeTick;
     private sealed record BacklogTick;
+    private sealed record BarrierTick;
+
+    /// <summary>How often envelopes handed on are put behind a durability barrier (and then acknowledged).</summary>
+    public static readonly TimeSpan AckInterval = TimeSpan.FromMilliseconds(100);
     private sealed record Noticed(RelayConnection Connection, PresenceNotice Notice);
 
     private sealed record Connect;
@@ -129,6 +137,7 @@ public sealed class RelayClient : UntypedActor, IWithTimers
                 Resubscribe();
                 Timers.StartPeriodicTimer("resubscribe", new ResubscribeTick(), TimeSpan.FromSeconds(2));
                 Timers.StartPeriodicTimer("backlog", new BacklogTick(), BacklogInterval);
+                Timers.StartPeriodicTimer("barrier", new BarrierTick(), AckInterval);
                 _log.Info("Relay {Relay} connected ({Route})", c.Connection.Address.HostPort, c.Connection.Address.IsGateway ? "HTTP gateway" : "gRPC");
                 Context.System.EventStream.Publish(new RelayStateChanged(true, c.Connection.Address.ToString()));
                 break;
@@ -195,6 +204,29 @@ public sealed class RelayClient : UntypedActor, IWithTimers
                 _connection.Outbound.Writer.TryWrite(new RelayFrame { PendingQuery = query });
                 break;
             case BacklogTick:
+                break;
+            case BarrierTick when _handedOn.Count > 0:
+                _barriers[++_barrier] = _handedOn;
+                _handedOn = [];
+                Context.Parent.Tell(new DurabilityBarrier(_barrier, Self));
+                break;
+            case BarrierTick:
+                break;
+            case BarrierPassed passed when _barriers.Remove(passed.Id, out var durable):
+                if (!passed.Ok)
+                {
+                    // Some workspace did not confirm: keep them, and try again with the next barrier.
+                    _handedOn.AddRange(durable);
+                    break;
+                }
+                foreach (var chunk in durable.Chunk(5_000))
+                {
+                    var delivered = new Delivered();
+                    delivered.MessageIds.AddRange(chunk);
+                    _connection?.Outbound.Writer.TryWrite(new RelayFrame { Delivered = delivered });
+                }
+                break;
+            case BarrierPassed:
                 break;
             case Counted counted when counted.Counts.Query == _query && counted.Counts.Counts.Count == _asked.Count:
                 for (var i = 0; i < _asked.Count; i++)
@@ -274,11 +306,9 @@ public sealed class RelayClient : UntypedActor, IWithTimers
         {
             _log.Warning("Malformed envelope from the relay dropped: {Reason}", e.Message);
         }
-        // Deltas are re-sent by anti-entropy if this device crashes before persisting them, so the
-        // envelope can go once handed on; holding it would replay it at every reconnect.
-        var delivered = new Delivered();
-        delivered.MessageIds.Add(envelope.MessageId);
-        _connection?.Outbound.Writer.TryWrite(new RelayFrame { Delivered = delivered });
+        // Acknowledged only once what it carried is durable here (a barrier behind it passes): a
+        // crash before that leaves it in the mailbox, to be delivered again.
+        _handedOn.Add(envelope.MessageId);
     }
 
     private static RelayFrame EnqueueFrame(RelayEnqueue e)

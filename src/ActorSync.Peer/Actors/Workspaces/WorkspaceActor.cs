@@ -99,6 +99,11 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
             case Initialize:
                 Sender.Tell(new Refused("the workspace exists already"));
                 break;
+            case WorkspaceProtocol.Flush:
+                // Runs after every PersistAsync started before it (Akka keeps their order).
+                var flushing = Sender;
+                DeferAsync(WorkspaceProtocol.Flushed.Instance, done => flushing.Tell(done));
+                break;
             case { } when _replica is null:
                 if (message is Links.LinkProtocol.InboundFrame or Links.LinkProtocol.LinkStateChanged or AntiEntropyTick or Links.LinkProtocol.LinkList) return;
                 Sender.Tell(new Refused("the workspace is not initialised", 404));

@@ -104,6 +104,12 @@ public sealed class WorkspaceManager : UntypedPersistentActor
             case InboundFrame frame:
                 if (WorkspaceOf(frame.Frame) is { } ws && _known.Contains(ws)) Child(ws).Forward(frame);
                 break;
+            case DurabilityBarrier barrier:
+                // Every workspace passes it once its earlier writes are durable; one that does not answer holds it back.
+                var passed = _known.Select(w => Child(w).Ask<WorkspaceProtocol.Flushed>(WorkspaceProtocol.Flush.Instance, _peer.Settings.AskTimeout)).ToList();
+                var replyTo = barrier.ReplyTo.IsNobody() ? Sender : barrier.ReplyTo;
+                Task.WhenAll(passed).PipeTo(replyTo, success: _ => new BarrierPassed(barrier.Id), failure: _ => new BarrierPassed(barrier.Id, Ok: false));
+                break;
             case Device.DeviceProtocol.WhenReady:
                 // Each workspace answers a query only once recovered.
                 var recovered = _known.Select(w => Child(w).Ask(new GetSummary(), _peer.Settings.AskTimeout)).ToList();

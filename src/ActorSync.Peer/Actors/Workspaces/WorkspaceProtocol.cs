@@ -36,6 +36,19 @@ public static class WorkspaceProtocol
     public sealed record GetFiles;
     public sealed record GetJoinProgress;
 
+    /// <summary>Answered with <see cref="Flushed"/> once every write this workspace started before it is durable.</summary>
+    public sealed class Flush
+    {
+        public static readonly Flush Instance = new();
+        private Flush() { }
+    }
+
+    public sealed class Flushed
+    {
+        public static readonly Flushed Instance = new();
+        private Flushed() { }
+    }
+
     // --- replies
     public sealed record Created(WorkspaceId Workspace);
     public sealed record Authored(DeltaId Id);
