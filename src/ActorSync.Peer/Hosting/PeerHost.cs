@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Actor.Setup;
 using ActorSync.Peer.Actors;
 using ActorSync.Peer.Actors.Device;
 using ActorSync.Peer.Actors.Links;
@@ -80,7 +81,7 @@ public sealed class PeerHost : IAsyncDisposable
         var links = transport?.Invoke(home, pins)
             ?? new GrpcLinkTransport(home.Tls, pins, new GrpcLinkOptions { ListenAddress = options.Listen }, loggers, clock);
         var context = new PeerContext(home, settings, known, clock) { ListenAddress = () => links.ListenAddress };
-        var system = ActorSystem.Create("actorsync-peer", config);
+        var system = ActorSystem.Create("actorsync-peer", AsyncSqliteJournal.Apply(ActorSystemSetup.Create(BootstrapSetup.Create().WithConfig(config)), config));
         var device = system.ActorOf(DeviceActor.Props(context, links), "device");
         await device.Ask<DeviceProtocol.Ready>(new DeviceProtocol.WhenReady(), settings.AskTimeout, ct).ConfigureAwait(false);
         if (options.Listen is not null)

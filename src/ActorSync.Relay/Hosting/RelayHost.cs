@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Actor.Setup;
 using Akka.Cluster;
 using Akka.Remote.Transport.DotNetty;
+using ActorSync.Peer.Hosting;
 using ActorSync.Peer.Links;
 using ActorSync.Relay.Front;
 using ActorSync.Relay.Gateway;
@@ -61,9 +62,10 @@ public sealed class RelayHost : IAsyncDisposable
         loggers ??= NullLoggerFactory.Instance;
         var home = RelayHome.LoadOrCreate(options.Home);
         var config = RelayConfig.Load(home, options);
-        var system = options.ClusterTls is null
-            ? ActorSystem.Create("actorsync-relay", config)
-            : ActorSystem.Create("actorsync-relay", ClusterTlsSetup(options.ClusterTls, home, config));
+        var setup = options.ClusterTls is null
+            ? ActorSystemSetup.Create(BootstrapSetup.Create().WithConfig(config))
+            : ClusterTlsSetup(options.ClusterTls, home, config);
+        var system = ActorSystem.Create("actorsync-relay", AsyncSqliteJournal.Apply(setup, config));
         var cluster = Cluster.Get(system);
         if (options.Seeds is not { Count: > 0 }) cluster.Join(cluster.SelfAddress);
         var relay = config.GetConfig("actorsync.relay");

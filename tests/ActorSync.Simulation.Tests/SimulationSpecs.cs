@@ -1,0 +1,57 @@
+using ActorSync.Simulation.Running;
+using ActorSync.Simulation.Scenarios;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace ActorSync.Simulation.Tests;
+
+/// <summary>
+/// The fixed seeds CI runs: real peers on the simulated network, every invariant checked. A seed
+/// that fails prints its report, with the trace and the command that reruns it.
+/// </summary>
+[Collection(SimulationCollection.Name)]
+public sealed class SimulationSpecs
+{
+    private readonly ITestOutputHelper _output;
+
+    public SimulationSpecs(ITestOutputHelper output) => _output = output;
+
+    [Theory(Timeout = 300_000)]
+    [InlineData("smoke", 1)]
+    [InlineData("crashes", 11)]
+    [InlineData("relay", 3)]
+    public async Task Shipped_scenario_should_keep_every_invariant(string name, int seed) =>
+        Sim.AssertPassed(await Sim.RunAsync(name, seed, _output));
+
+    [Theory(Timeout = 300_000)]
+    [InlineData(101)]
+    [InlineData(102)]
+    [InlineData(103)]
+    public async Task Random_scenario_without_uninvites_should_keep_every_invariant(int seed)
+    {
+        var scenario = Scenario.Random(seed) with { Mix = Scenario.Random(seed).Mix with { Uninvites = 0 }, Relay = false };
+        Sim.AssertPassed(await Sim.RunAsync(scenario, seed, _output));
+    }
+
+    [Theory(Timeout = 900_000, Skip = "finding (Peer sync): with frames lost on a live link a member ends with deltas buffered forever and " +
+                                      "acknowledged entries missing (partitions seed 7: p3 in ws0; --random seed 1009: p4 in ws1, relay on); see report")]
+    [InlineData("partitions", 7)]
+    public async Task Lossy_scenario_should_keep_every_invariant(string name, int seed) =>
+        Sim.AssertPassed(await Sim.RunAsync(name, seed, _output));
+
+    [Fact(Timeout = 300_000)]
+    public async Task A_peer_cut_off_for_good_should_be_reported_as_not_converged_with_its_seed_and_trace()
+    {
+        var scenario = new Scenario { Name = "never-healed", Peers = 3, Members = 3, Commands = 40, QuietTimeoutSeconds = 5, Integrity = false };
+        var report = await Sim.RunAsync(scenario, 77, _output, new SimulationOptions { NeverHealIsolated = 2 });
+
+        Assert.False(report.Passed);
+        var convergence = Assert.Single(report.Checks, c => c.Name == "convergence");
+        Assert.False(convergence.Passed);
+        Assert.Contains("not converged", convergence.Detail, StringComparison.Ordinal);
+        Assert.Contains("--seed 77", report.Rerun, StringComparison.Ordinal);
+        Assert.NotEmpty(report.Trace);
+        Assert.Contains("seed 77", report.ToTable(), StringComparison.Ordinal);
+        Assert.Contains("\"passed\":false", report.ToJsonLine(), StringComparison.Ordinal);
+    }
+}
