@@ -68,6 +68,18 @@ internal sealed partial class BenchWorld : IAsyncDisposable
             });
     }
 
+    /// <summary>The first peer and every other swap cards (a star: members learn each other from the workspace).</summary>
+    public static async Task ExchangeCardsWithFirstAsync(IReadOnlyList<BenchPeer> peers, CancellationToken ct)
+    {
+        var owner = peers[0];
+        var ownerCard = await owner.CardAsync(ct);
+        await Parallel.ForEachAsync(peers.Skip(1), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct }, async (member, token) =>
+        {
+            await owner.AddContactAsync(await member.CardAsync(token), member.LinkAddress, token);
+            await member.AddContactAsync(ownerCard, owner.LinkAddress, token);
+        });
+    }
+
     /// <summary>The first peer creates a workspace and invites the others, who accept; returns once all hold the first copy.</summary>
     public static async Task<string> WorkspaceAsync(IReadOnlyList<BenchPeer> peers, string name, CancellationToken ct)
     {
