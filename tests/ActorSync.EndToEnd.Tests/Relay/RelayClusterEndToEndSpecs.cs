@@ -45,10 +45,12 @@ public sealed class RelayClusterEndToEndSpecs(ITestOutputHelper output)
         try
         {
             // The relay cluster: node 1 seeds it, nodes 2 and 3 join; wait until the leader has moved both to Up.
+            // The leader is the lowest address among the members, which may be node 2 or 3 by the
+            // time the second joins (ports are random): read every node's log.
             await relays[0].StartAsync(journal);
             await Task.WhenAll(relays[1].StartAsync(journal, relays[0].ClusterAddress), relays[2].StartAsync(journal, relays[0].ClusterAddress));
             await cluster.EventuallyAsync("relay nodes 2 and 3 to be Up in the cluster",
-                () => Task.FromResult(relays[0].ReadLog()),
+                () => Task.FromResult(string.Concat(relays.Select(r => r.ReadLog()))),
                 log => relays.Skip(1).All(r => log.Contains($"Leader is moving node [{r.ClusterAddress}] to [Up]", StringComparison.Ordinal)),
                 log => RelayProcess.Tail(log, 10));
             Step("relay cluster of three nodes up");
