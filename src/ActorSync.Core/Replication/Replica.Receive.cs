@@ -23,7 +23,18 @@ public sealed partial class Replica
     /// beside any other candidates for its id, so a forgery cannot burn a real delta's id. A delta
     /// that is attributed but breaks a rule is rejected for good, identically on every replica.
     /// </summary>
-    public List<ReceiveOutcome> Receive(SealedDelta delta)
+    public List<ReceiveOutcome> Receive(SealedDelta delta) => Receive(delta, trusted: false);
+
+    /// <summary>
+    /// Replays a delta from this replica's own journal, which holds only deltas it applied after
+    /// checking their signatures: every rule is applied again, but signatures are not verified a
+    /// second time (verification is ~80% of a delta's cost; recovering 100,000 deltas spent ~3.5 s
+    /// on it). Never for bytes from the network: whoever can write the journal file can already
+    /// replace the program that reads it.
+    /// </summary>
+    public List<ReceiveOutcome> Recover(SealedDelta delta) => Receive(delta, trusted: true);
+
+    private List<ReceiveOutcome> Receive(SealedDelta delta, bool trusted)
     {
         var outcomes = new List<ReceiveOutcome>(1);
         var h = delta.Header;
@@ -36,8 +47,8 @@ public sealed partial class Replica
         }
         if (_rejected.ContainsKey(h.Id) || _parked.ContainsKey(h.Id)) return Single(outcomes, h.Id, ReceiveStatus.Duplicate);
         // Where the device is already known, check the signature before the delta may occupy anything.
-        var verified = false;
-        if (KnownKey(h) is { } earlyKey)
+        var verified = trusted;
+        if (!trusted && KnownKey(h) is { } earlyKey)
         {
             if (!DeltaCrypto.VerifySignature(delta, earlyKey)) return Single(outcomes, h.Id, ReceiveStatus.Dropped, "bad signature");
             verified = true;

@@ -64,7 +64,7 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
                 _peer.Known.Learn(_joinedBy.Inviter);
                 break;
             case DeltasRecorded d when _replica is not null:
-                foreach (var bytes in d.Sealed) _replica.Receive(DeltaCodec.Decode(bytes.ToByteArray()));
+                foreach (var bytes in d.Sealed) _replica.Recover(DeltaCodec.Decode(bytes.ToByteArray()));
                 break;
             case RecoveryCompleted:
                 Started();
