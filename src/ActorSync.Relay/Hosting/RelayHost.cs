@@ -86,7 +86,7 @@ public sealed class RelayHost : IAsyncDisposable
         RelayAddress? gatewayAddress = null;
         if (http is { } at)
         {
-            gatewayServer = BuildGateway(home, at, gateway);
+            gatewayServer = BuildGateway(home, at, gateway, settings);
             await gatewayServer.StartAsync(ct).ConfigureAwait(false);
             gatewayAddress = new RelayAddress(at.Host, BoundPort(gatewayServer), home.Tls.Pin, IsGateway: true);
         }
@@ -174,7 +174,7 @@ public sealed class RelayHost : IAsyncDisposable
     /// is gets settled by its signed challenge, not by a client certificate, since TLS-terminating
     /// proxies on this route may not pass one through.
     /// </summary>
-    private static WebApplication BuildGateway(RelayHome home, (string Host, IPAddress Bind, int Port) at, HttpGateway gateway)
+    private static WebApplication BuildGateway(RelayHome home, (string Host, IPAddress Bind, int Port) at, HttpGateway gateway, RelayFrontSettings settings)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.Sources.Clear();
@@ -183,6 +183,9 @@ public sealed class RelayHost : IAsyncDisposable
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+            // Kestrel's own cap (~30 MB by default) must sit above the gateway's, which refuses a
+            // larger body itself with a clear 413 line; Kestrel's only backs it up.
+            kestrel.Limits.MaxRequestBodySize = 2L * settings.MaxFrameBytes + 1024 * 1024;
             kestrel.Listen(at.Bind, at.Port, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1;
