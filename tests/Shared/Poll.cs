@@ -14,12 +14,17 @@ internal static class Poll
     public static Task Until(Func<bool> condition, string what, TimeSpan patience) =>
         Until(() => Task.FromResult(condition()), what, patience, TimeSpan.FromMilliseconds(20));
 
-    private static async Task Until(Func<Task<bool>> condition, string what, TimeSpan patience, TimeSpan pause)
+    /// <summary>As above; on timeout the message also carries <paramref name="describe"/>'s account of what was seen.</summary>
+    public static Task Until(Func<Task<bool>> condition, string what, TimeSpan patience, Func<string> describe) =>
+        Until(condition, what, patience, TimeSpan.FromMilliseconds(100), describe);
+
+    private static async Task Until(Func<Task<bool>> condition, string what, TimeSpan patience, TimeSpan pause, Func<string>? describe = null)
     {
         var deadline = DateTime.UtcNow + patience;
         while (!await condition().ConfigureAwait(false))
         {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"still not true after {patience}: {what}");
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"still not true after {patience}: {what}" + (describe is null ? "" : Environment.NewLine + describe()));
             await Task.Delay(pause).ConfigureAwait(false);
         }
     }

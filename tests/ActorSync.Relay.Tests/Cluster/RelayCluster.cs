@@ -128,20 +128,10 @@ internal sealed class RelayCluster : IAsyncDisposable
     {
         var watch = Stopwatch.StartNew();
         var expected = Running.Select(n => n.ClusterPort).Order().ToArray();
-        while (true)
-        {
-            if (Running.All(n => SeesExactly(n, expected)))
-            {
-                Note($"{what}: {watch.Elapsed.TotalSeconds:F1}s");
-                return watch.Elapsed;
-            }
-            if (watch.Elapsed > timeout)
-            {
-                var views = string.Join(Environment.NewLine, Running.Select(n => $"  {n}: {View(n)}"));
-                throw new TimeoutException($"timed out after {timeout.TotalSeconds:F0}s waiting for: {what}{Environment.NewLine}{views}{Environment.NewLine}{Timeline}");
-            }
-            await Task.Delay(100);
-        }
+        await ActorSync.Tests.Shared.Poll.Until(() => Task.FromResult(Running.All(n => SeesExactly(n, expected))), what, timeout,
+            () => string.Join(Environment.NewLine, Running.Select(n => $"  {n}: {View(n)}")) + Environment.NewLine + Timeline);
+        Note($"{what}: {watch.Elapsed.TotalSeconds:F1}s");
+        return watch.Elapsed;
     }
 
     private static bool SeesExactly(RelayNode node, int[] ports)
@@ -260,24 +250,20 @@ internal sealed class RelayCluster : IAsyncDisposable
         var watch = Stopwatch.StartNew();
         var expected = Running.Select(n => n.Address).ToHashSet();
         var first = Running.First();
-        while (true)
+        await ActorSync.Tests.Shared.Poll.Until(async () =>
         {
             try
             {
                 var stats = await first.Region.Ask<ClusterShardingStats>(new GetClusterShardingStats(TimeSpan.FromSeconds(3)), TimeSpan.FromSeconds(5));
-                if (expected.IsSubsetOf(stats.Regions.Keys))
-                {
-                    Note($"{expected.Count} mailbox regions registered: {watch.Elapsed.TotalSeconds:F1}s");
-                    return watch.Elapsed;
-                }
+                return expected.IsSubsetOf(stats.Regions.Keys);
             }
             catch (AskTimeoutException)
             {
-                // no coordinator yet
+                return false; // no coordinator yet
             }
-            if (watch.Elapsed > timeout) throw new TimeoutException($"the shard coordinator did not learn every node's mailbox region within {timeout.TotalSeconds:F0}s{Environment.NewLine}{Timeline}");
-            await Task.Delay(200);
-        }
+        }, "the shard coordinator to learn every node's mailbox region", timeout, () => Timeline);
+        Note($"{expected.Count} mailbox regions registered: {watch.Elapsed.TotalSeconds:F1}s");
+        return watch.Elapsed;
     }
 
     /// <summary>Writes a node's cluster events into the timeline.</summary>

@@ -16,7 +16,7 @@ public sealed class MemberSync
     public VersionVector Known { get; private set; } = VersionVector.Empty;
     public bool LinkUp { get; set; }
 
-    /// <summary>"direct", "relay" or "none": periodic summaries go only over direct links, so offline devices' mailboxes do not fill with them.</summary>
+    /// <summary>"direct", "relay", "relay-http" or "none": periodic summaries go only over direct links, so offline devices' mailboxes do not fill with them.</summary>
     public string Route { get; set; } = "none";
     public bool HeardFrom { get; private set; }
     public long Sent { get; private set; }
