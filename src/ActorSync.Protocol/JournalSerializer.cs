@@ -36,6 +36,8 @@ public sealed class JournalSerializer : SerializerWithStringManifest
         [typeof(PresenceNotice)] = "pn",
         [typeof(MailboxPendingFrom)] = "mp",
         [typeof(MailboxPendingCount)] = "mc",
+        [typeof(ReceiptRecorded)] = "rr",
+        [typeof(WorkspaceLeft)] = "wl",
     };
 
     private static readonly Dictionary<string, MessageParser> Parsers = new()
@@ -46,6 +48,8 @@ public sealed class JournalSerializer : SerializerWithStringManifest
         ["wj"] = WorkspaceJoined.Parser,
         ["wc"] = WorkspaceCreated.Parser,
         ["wf"] = WorkspaceForgotten.Parser,
+        ["rr"] = ReceiptRecorded.Parser,
+        ["wl"] = WorkspaceLeft.Parser,
         ["c"] = ContactRecorded.Parser,
         ["i"] = InvitationRecorded.Parser,
         ["ix"] = InvitationDismissed.Parser,

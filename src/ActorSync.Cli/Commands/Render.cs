@@ -36,6 +36,12 @@ internal static class Render
             : m.Devices.Select(d => Row(m.Name, m.Account, m.Role, d.Device, d.Presence, d.Route, Number(d.AppliedDeltas), Number(d.PendingToSend),
                 d.WaitingAtRelay switch { null => "-", < 0 => "?", { } n => Number(n) })));
         text.Append(TextTable.Format(["MEMBER", "ACCOUNT", "ROLE", "DEVICE", "PRESENCE", "ROUTE", "APPLIED", "TO SEND", "AT RELAY"], rows));
+        if (ws.Removed.Count > 0)
+        {
+            text.Append('\n');
+            text.Append(TextTable.Format(["REMOVED", "ACCOUNT", "BY DELTA", "COPY DELETED"], ws.Removed.Select(r => Row(r.Name, r.Account, r.Removal,
+                r.Deleted.Count == 0 ? "no receipt yet" : string.Join(", ", r.Deleted.Select(d => $"{Short(d.Device)} at {d.DeletedAt} (signed receipt)"))))));
+        }
         return text.ToString();
     }
 

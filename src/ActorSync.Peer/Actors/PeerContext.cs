@@ -22,6 +22,12 @@ public sealed record PeerSettings(
     TimeSpan LanInterval,
     IReadOnlyList<string> RelayRoutes)
 {
+    /// <summary>How long a removed device waits for a remaining member to hold what it authored before it deletes its copy anyway.</summary>
+    public TimeSpan LeaveHandover { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>A member device not heard from in a workspace for this long is dormant (ARCHITECTURE section 5).</summary>
+    public TimeSpan DormantAfter { get; init; } = TimeSpan.FromDays(21);
+
     public static PeerSettings From(Akka.Configuration.Config c)
     {
         var p = c.GetConfig("actorsync.peer");
@@ -40,7 +46,11 @@ public sealed record PeerSettings(
             p.GetString("presence.lan.host"),
             p.GetIntList("presence.lan.ports").ToList(),
             p.GetTimeSpan("presence.lan.announce-interval"),
-            RelayRoutesFrom(p.GetStringList("links.relay-routes")));
+            RelayRoutesFrom(p.GetStringList("links.relay-routes")))
+        {
+            LeaveHandover = c.HasPath("actorsync.workspace.leave-handover") ? c.GetTimeSpan("actorsync.workspace.leave-handover") : TimeSpan.FromSeconds(60),
+            DormantAfter = c.HasPath("actorsync.workspace.dormant-after") ? c.GetTimeSpan("actorsync.workspace.dormant-after") : TimeSpan.FromDays(21),
+        };
     }
 
     private static IReadOnlyList<string> RelayRoutesFrom(IList<string> routes)

@@ -63,7 +63,15 @@ public sealed record MemberView(string Account, string Name, string Role, IReadO
 public sealed record MemberDeviceView(string Device, string Presence, string Route, long AppliedDeltas, long PendingToSend, int? WaitingAtRelay = null);
 public sealed record WorkspaceDetails(
     string Id, string Name, string Role, string StateHash, long Deltas, int Buffered, int Parked, int Rejected,
-    IReadOnlyList<MemberView> Members, IReadOnlyList<string> Tools);
+    IReadOnlyList<MemberView> Members, IReadOnlyList<string> Tools)
+{
+    /// <summary>Members removed (and not invited again), with the deletion receipts their devices signed.</summary>
+    public IReadOnlyList<RemovedMemberView> Removed { get; init; } = [];
+}
+
+/// <param name="Deleted">Per device of the removed member that has sent a signed deletion receipt: when it deleted its copy.</param>
+public sealed record RemovedMemberView(string Account, string Name, string Removal, IReadOnlyList<DeletionView> Deleted);
+public sealed record DeletionView(string Device, string DeletedAt);
 public sealed record InvitationView(string Workspace, string Name, string Inviter, string InviterName, string Role, string Status);
 public sealed record JoinProgress(string Workspace, bool Complete, long Deltas, string? Message);
 public sealed record EntryView(

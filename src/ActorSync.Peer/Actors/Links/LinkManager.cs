@@ -68,7 +68,7 @@ public sealed class LinkManager : UntypedActor
                 _relayRoute = relay.Up ? relay.Route : null;
                 break;
             case InboundFrame { Frame.BodyCase: LinkFrame.BodyOneofCase.Invitation or LinkFrame.BodyOneofCase.Summary
-                or LinkFrame.BodyOneofCase.Deltas or LinkFrame.BodyOneofCase.Ack } frame:
+                or LinkFrame.BodyOneofCase.Deltas or LinkFrame.BodyOneofCase.Ack or LinkFrame.BodyOneofCase.Receipt } frame:
                 Context.Parent.Tell(frame);
                 break;
             case InboundFrame:

@@ -16,6 +16,12 @@ public sealed class MemberSync
     public VersionVector Known { get; private set; } = VersionVector.Empty;
     public bool LinkUp { get; set; }
 
+    /// <summary>What the device itself said it holds (summaries and acks only, never what was merely sent).</summary>
+    public VersionVector Confirmed { get; private set; } = VersionVector.Empty;
+
+    /// <summary>When this device was last heard from in this workspace (unix ms; 0: not since this actor started and none recorded).</summary>
+    public long LastHeardMillis { get; set; }
+
     /// <summary>"direct", "relay", "relay-http" or "none": periodic summaries go only over direct links, so offline devices' mailboxes do not fill with them.</summary>
     public string Route { get; set; } = "none";
     public bool HeardFrom { get; private set; }
@@ -28,6 +34,7 @@ public sealed class MemberSync
     public void Summarised(VersionVector seen)
     {
         Known = seen;
+        Confirmed = Confirmed.Merge(seen);
         Cursor = 0;
         HeardFrom = true;
     }
@@ -35,6 +42,7 @@ public sealed class MemberSync
     public void Acknowledged(VersionVector applied)
     {
         Known = Known.Merge(applied);
+        Confirmed = Confirmed.Merge(applied);
         HeardFrom = true;
     }
 

@@ -104,6 +104,7 @@ public sealed partial class WorkspaceActor
         }
         sync.LinkUp = true;
         SendMissing(sync);
+        CheckHandover();
     }
 
     private void OnAck(DeviceId from, Ack ack)
@@ -119,10 +120,14 @@ public sealed partial class WorkspaceActor
             return;
         }
         SendMissing(sync);
+        CheckHandover();
     }
 
-    /// <summary>Sends what the device lacks, at most a window of batches ahead of its acks.</summary>
-    private void SendMissing(MemberSync sync)
+    /// <summary>
+    /// Sends what the device lacks, at most a window of batches ahead of its acks; only deltas within
+    /// <paramref name="bound"/> (a removed device's) or by <paramref name="onlyAuthor"/> when given.
+    /// </summary>
+    private void SendMissing(MemberSync sync, Core.Causality.VersionVector? bound = null, DeviceId? onlyAuthor = null)
     {
         var settings = _peer.Settings;
         var batches = 0;
@@ -134,6 +139,8 @@ public sealed partial class WorkspaceActor
         {
             var delta = log.LogAt(i);
             if (sync.Known.Contains(delta.Id)) continue;
+            if (bound is not null && !bound.Contains(delta.Id)) continue;
+            if (onlyAuthor is { } author && delta.Id.Device != author) continue;
             if (bytes > 0 && bytes + delta.Bytes.Length > settings.MaxBatchBytes)
             {
                 Flush(sync, frame);
@@ -214,6 +221,7 @@ public sealed partial class WorkspaceActor
     {
         if (deltas.Any(d => d.Header.Kind is OpKind.InviteMember or OpKind.UpdateMemberCard or OpKind.CreateWorkspace)) LearnMembers();
         if (from is not null) foreach (var d in deltas) Publish(AlertKind(d.Header.Kind), Describe(d));
+        AfterAppliedLifecycle(deltas, from);
         // Pushed at once only by their author: if every member that receives a delta pushed it on,
         // each would reach each member n-1 times (measured: it halved throughput with three members
         // and swamps a 50-member workspace). Members still forward: anti-entropy summaries show who

@@ -63,6 +63,9 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
                 _replica = Replica.Join(_joinedBy, _peer.Account, _peer.Device);
                 _peer.Known.Learn(_joinedBy.Inviter);
                 break;
+            case ReceiptRecorded r:
+                RecoverReceipt(r);
+                break;
             case DeltasRecorded d when _replica is not null:
                 foreach (var bytes in d.Sealed) _replica.Recover(DeltaCodec.Decode(bytes.ToByteArray()));
                 break;
@@ -85,12 +88,15 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
         _log.Info("Workspace {Workspace} ready: {Deltas} deltas", _id, _replica.State.AppliedCount);
         // Links that came up before this actor existed: ask the link manager which are up.
         _links.Tell(new Links.LinkProtocol.GetLinks());
+        // Removed while this device was stopped (or stopped halfway through leaving): leave now.
+        CheckRemoved();
     }
 
     private sealed record AntiEntropyTick;
 
     protected override void OnCommand(object message)
     {
+        if (OnLifecycle(message)) return;
         switch (message)
         {
             case Initialize init when _replica is null:
@@ -134,7 +140,7 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
                 Sender.Tell(ReadFile(get.Name));
                 break;
             case GetDetails:
-                Sender.Tell(WorkspaceViews.Details(_replica, _sync, _peer.Backlog));
+                Sender.Tell(WorkspaceViews.Details(_replica, _sync, _peer.Backlog, _receipts));
                 break;
             case GetSummary:
                 Sender.Tell(WorkspaceViews.Summary(_replica));

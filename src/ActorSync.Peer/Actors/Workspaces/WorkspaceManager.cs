@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using Akka.Persistence;
 using ActorSync.Core.Encoding;
 using ActorSync.Core.Identity;
@@ -17,11 +18,14 @@ namespace ActorSync.Peer.Actors.Workspaces;
 /// <see cref="WorkspaceActor"/> for each (named by workspace id), creates and joins new ones, and
 /// routes API requests and link frames to them.
 /// </summary>
-public sealed class WorkspaceManager : UntypedPersistentActor
+public sealed class WorkspaceManager : UntypedPersistentActor, IWithTimers
 {
     private readonly PeerContext _peer;
     private readonly IActorRef _links;
     private readonly HashSet<WorkspaceId> _known = [];
+
+    // Workspaces this device was removed from and deleted: the signed receipt, still to be shown to these member devices.
+    private readonly Dictionary<WorkspaceId, (byte[] Receipt, HashSet<DeviceId> Notify, bool Erased)> _left = [];
 
     public WorkspaceManager(PeerContext peer, IActorRef links)
     {
@@ -32,6 +36,7 @@ public sealed class WorkspaceManager : UntypedPersistentActor
     public static Props Props(PeerContext peer, IActorRef links) => Akka.Actor.Props.Create(() => new WorkspaceManager(peer, links));
 
     public override string PersistenceId => "workspaces";
+    public ITimerScheduler Timers { get; set; } = null!;
 
     protected override void OnRecover(object message)
     {
@@ -43,8 +48,14 @@ public sealed class WorkspaceManager : UntypedPersistentActor
             case WorkspaceForgotten f:
                 _known.Remove(WorkspaceId.FromBytes(f.Workspace.Span));
                 break;
+            case WorkspaceLeft left:
+                RecordLeft(left);
+                break;
             case RecoveryCompleted:
                 foreach (var id in _known) Start(id);
+                Context.System.EventStream.Subscribe(Self, typeof(LinkStateChanged));
+                // Erasing again is cheap and idempotent; the receipts follow it.
+                foreach (var left in _left.Keys) Erase(left);
                 break;
             default:
                 Unhandled(message);
@@ -98,6 +109,23 @@ public sealed class WorkspaceManager : UntypedPersistentActor
             case ToWorkspace to when _known.Contains(to.Workspace):
                 Child(to.Workspace).Forward(to.Message);
                 break;
+            case ToWorkspace to when _left.ContainsKey(to.Workspace):
+                Sender.Tell(new Refused($"this device was removed from workspace {to.Workspace} and deleted its copy", 410));
+                break;
+            case WorkspaceDeleted deleted:
+                Left(deleted);
+                break;
+            case Erased erased:
+                OnErased(erased);
+                break;
+            case RetryErase retry:
+                Erase(retry.Workspace);
+                break;
+            case LinkStateChanged { Up: true } change:
+                SendReceipts(change.Device);
+                break;
+            case LinkStateChanged:
+                break;
             case ToWorkspace to:
                 Sender.Tell(new Refused($"no workspace {to.Workspace} on this device", 404));
                 break;
@@ -122,6 +150,99 @@ public sealed class WorkspaceManager : UntypedPersistentActor
             default:
                 Unhandled(message);
                 break;
+        }
+    }
+
+    /// <summary>A removed workspace's actor has handed over what it wrote: record the departure, stop it, erase its copy, then send the receipt.</summary>
+    private void Left(WorkspaceDeleted deleted)
+    {
+        var left = new WorkspaceLeft { Workspace = ByteString.CopyFrom(deleted.Workspace.ToBytes()), Receipt = ByteString.CopyFrom(deleted.Receipt) };
+        foreach (var d in deleted.Notify) left.Devices.Add(d.ToWire());
+        Persist(left, e =>
+        {
+            RecordLeft(e);
+            var child = Context.Child(deleted.Workspace.ToString());
+            if (!child.IsNobody()) Context.Stop(child);
+            Erase(deleted.Workspace);
+        });
+    }
+
+    private void RecordLeft(WorkspaceLeft left)
+    {
+        var id = WorkspaceId.FromBytes(left.Workspace.Span);
+        _known.Remove(id);
+        try
+        {
+            _left[id] = (left.Receipt.ToByteArray(), left.Devices.Select(d => d.ToDeviceId()).ToHashSet(), Erased: false);
+        }
+        catch (WireFormatException)
+        {
+            _left[id] = (left.Receipt.ToByteArray(), [], Erased: false);
+        }
+    }
+
+    private sealed record Erased(WorkspaceId Workspace, string? Failure);
+
+    /// <summary>
+    /// Erases every row of the workspace's persistence id with SQLite's secure_delete, so the freed
+    /// pages are zeroed rather than left holding the old bytes, in the journal and the snapshot
+    /// store. Done here, with the workspace actor stopped, rather than by Akka's DeleteMessages,
+    /// which keeps the newest event (marked deleted) to remember the sequence number. Idempotent:
+    /// repeated after a restart that came before it finished.
+    /// </summary>
+    private void Erase(WorkspaceId workspace)
+    {
+        var persistenceId = workspace.PersistenceId;
+        var targets = new[] { (_peer.Home.JournalDatabase, "journal"), (_peer.Home.SnapshotDatabase, "snapshot") }
+            .Where(t => File.Exists(t.Item1)).ToList();
+        Task.Run(() =>
+        {
+            foreach (var (file, table) in targets)
+            {
+                using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Default Timeout=60");
+                connection.Open();
+                using var command = connection.CreateCommand();
+                command.CommandText = "PRAGMA secure_delete = ON; SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $table";
+                command.Parameters.AddWithValue("$table", table);
+                if ((long)command.ExecuteScalar()! == 0) continue;
+                command.CommandText = $"DELETE FROM {table} WHERE persistence_id = $id";
+                command.Parameters.AddWithValue("$id", persistenceId);
+                command.ExecuteNonQuery();
+                command.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
+                command.ExecuteNonQuery();
+            }
+            return new Erased(workspace, null);
+        }).PipeTo(Self, failure: e => new Erased(workspace, e.GetBaseException().Message));
+    }
+
+    private void OnErased(Erased erased)
+    {
+        if (!_left.TryGetValue(erased.Workspace, out var left)) return;
+        if (erased.Failure is { } reason)
+        {
+            Context.GetLogger().Error("Erasing the copy of removed workspace {Workspace} failed, retrying: {Reason}", erased.Workspace, reason);
+            Timers.StartSingleTimer("erase-" + erased.Workspace, new RetryErase(erased.Workspace), TimeSpan.FromSeconds(10));
+            return;
+        }
+        _left[erased.Workspace] = left with { Erased = true };
+        Context.GetLogger().Info("Erased this device's copy of workspace {Workspace} after its removal; sending the deletion receipt", erased.Workspace);
+        SendReceipts(only: null, erased.Workspace);
+    }
+
+    private sealed record RetryErase(WorkspaceId Workspace);
+
+    /// <summary>
+    /// Receipts go out once the copy is erased and again whenever a member device is linked: the
+    /// frame is idempotent at the members, and this device keeps no workspace to hear acks in.
+    /// </summary>
+    private void SendReceipts(DeviceId? only, WorkspaceId? workspace = null)
+    {
+        foreach (var (id, left) in _left)
+        {
+            if (!left.Erased || (workspace is { } w && w != id) || left.Receipt.Length == 0) continue;
+            var frame = new LinkFrame { Receipt = new DeletionReceiptEnvelope { Receipt = ByteString.CopyFrom(left.Receipt) } };
+            foreach (var device in left.Notify)
+                if (only is null || only == device) _links.Tell(new SendFrame(device, frame));
         }
     }
 
@@ -151,6 +272,7 @@ public sealed class WorkspaceManager : UntypedPersistentActor
                 LinkFrame.BodyOneofCase.Summary => frame.Summary.Workspace.ToWorkspaceId(),
                 LinkFrame.BodyOneofCase.Deltas => frame.Deltas.Workspace.ToWorkspaceId(),
                 LinkFrame.BodyOneofCase.Ack => frame.Ack.Workspace.ToWorkspaceId(),
+                LinkFrame.BodyOneofCase.Receipt => Core.Lifecycle.DeletionReceiptCodec.Decode(frame.Receipt.Receipt.Span).Workspace,
                 _ => null,
             };
         }

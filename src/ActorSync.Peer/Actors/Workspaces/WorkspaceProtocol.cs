@@ -49,6 +49,9 @@ public static class WorkspaceProtocol
         private Flushed() { }
     }
 
+    /// <summary>To the manager: this device was removed and has handed over what it wrote; erase its copy, then send the signed receipt to these member devices.</summary>
+    public sealed record WorkspaceDeleted(WorkspaceId Workspace, byte[] Receipt, IReadOnlyList<DeviceId> Notify);
+
     // --- replies
     public sealed record Created(WorkspaceId Workspace);
     public sealed record Authored(DeltaId Id);

@@ -11,7 +11,8 @@ internal static class WorkspaceViews
     public static WorkspaceSummary Summary(Replica r) =>
         new(r.Id.ToString(), r.State.Current.Name, r.State.Current.RoleOf(r.Account)?.Name() ?? "none", r.State.Current.Members.Count);
 
-    public static WorkspaceDetails Details(Replica r, IReadOnlyDictionary<DeviceId, MemberSync> sync, RelayBacklog? backlog = null)
+    public static WorkspaceDetails Details(Replica r, IReadOnlyDictionary<DeviceId, MemberSync> sync, RelayBacklog? backlog = null,
+        IReadOnlyDictionary<DeviceId, Core.Lifecycle.DeletionReceipt>? receipts = null)
     {
         var admin = r.State.Current;
         var members = admin.Members.Values.Select(m => new MemberView(
@@ -29,7 +30,28 @@ internal static class WorkspaceViews
             }).ToList())).ToList();
         return new WorkspaceDetails(r.Id.ToString(), admin.Name, admin.RoleOf(r.Account)?.Name() ?? "none", r.State.StateHash(),
             r.State.AppliedCount, r.BufferedCount, r.ParkedCount, r.Rejected.Count, members,
-            admin.Tools.Values.Select(t => $"{t.Id} ({t.Kind.ToString().ToLowerInvariant()})").ToList());
+            admin.Tools.Values.Select(t => $"{t.Id} ({t.Kind.ToString().ToLowerInvariant()})").ToList())
+        {
+            Removed = Removed(r, receipts ?? new Dictionary<DeviceId, Core.Lifecycle.DeletionReceipt>()),
+        };
+    }
+
+    private static List<RemovedMemberView> Removed(Replica r, IReadOnlyDictionary<DeviceId, Core.Lifecycle.DeletionReceipt> receipts)
+    {
+        var admin = r.State.Admin;
+        return admin.Events
+            .Where(e => e.Op is Core.Operations.RemoveMember m && !admin.Current.IsMember(m.Member))
+            .GroupBy(e => ((Core.Operations.RemoveMember)e.Op).Member)
+            .Select(g =>
+            {
+                var last = g.Last();
+                var deleted = receipts.Values.Where(x => x.Account == g.Key && g.Any(e => e.Meta.Id == x.Removal))
+                    .OrderBy(x => x.Device)
+                    .Select(x => new DeletionView(x.Device.ToString(), DateTimeOffset.FromUnixTimeMilliseconds(x.DeletedAtMillis).ToString("O")))
+                    .ToList();
+                return new RemovedMemberView(g.Key.ToString(), admin.CardEverOf(g.Key)?.Name ?? g.Key.Short, last.Meta.Id.ToString(), deleted);
+            })
+            .ToList();
     }
 
     public static IReadOnlyList<EntryView> Entries(Replica r, ToolKind kind)

@@ -1,0 +1,216 @@
+using Akka.Actor;
+using Akka.Event;
+using ActorSync.Core.Causality;
+using ActorSync.Core.Identity;
+using ActorSync.Core.Lifecycle;
+using ActorSync.Core.Operations;
+using ActorSync.Protocol;
+using ActorSync.Protocol.Journal;
+using ActorSync.Protocol.Wire;
+using Google.Protobuf;
+using static ActorSync.Peer.Actors.Links.LinkProtocol;
+using static ActorSync.Peer.Actors.Workspaces.WorkspaceProtocol;
+
+namespace ActorSync.Peer.Actors.Workspaces;
+
+/// <summary>
+/// Uninvite, both sides. A member hands a removed device the deltas up to and including its removal
+/// (nothing later: those are under a key it does not get) and keeps its signed deletion receipt.
+/// The removed device, once it applies its own removal, hands over what it authored and has the
+/// workspace manager erase its copy (journal and snapshots) and send the receipt.
+/// </summary>
+public sealed partial class WorkspaceActor
+{
+    private readonly Dictionary<DeviceId, DeletionReceipt> _receipts = [];
+    private Leaving? _leaving;
+
+    private sealed record Leaving(DeltaId Removal, ulong OwnSeq, IReadOnlyList<DeviceId> Notify)
+    {
+        public byte[]? Receipt { get; set; }
+        public bool Deleting => Receipt is not null;
+    }
+
+    private sealed record HandoverTimedOut;
+
+    private void RecoverReceipt(ReceiptRecorded recorded)
+    {
+        try
+        {
+            var receipt = DeletionReceiptCodec.Decode(recorded.Receipt.Span);
+            _receipts[receipt.Device] = receipt;
+        }
+        catch (Core.Encoding.WireFormatException e)
+        {
+            _log.Warning("A recorded deletion receipt of {Workspace} cannot be read: {Reason}", _id, e.Message);
+        }
+    }
+
+    /// <summary>Handles what uninvite adds; false lets the sync protocol have the message.</summary>
+    private bool OnLifecycle(object message)
+    {
+        switch (message)
+        {
+            case InboundFrame { Frame.BodyCase: LinkFrame.BodyOneofCase.Receipt } receipt:
+                OnReceipt(receipt.Frame.Receipt.Receipt.Memory);
+                return true;
+            case InboundFrame or AntiEntropyTick when _leaving is { Deleting: true }:
+                return true;
+            case InboundFrame frame when RemovalBoundOf(frame.From) is { } bound:
+                OnFormerMemberFrame(frame, bound);
+                return true;
+            case LinkStateChanged { Up: true } change when RemovalBoundOf(change.Device) is { } bound:
+                // It may not know it was removed yet: offer what leads up to its removal.
+                SendMissing(SyncOf(change.Device), bound);
+                return true;
+            case HandoverTimedOut when _leaving is { Deleting: false }:
+                _log.Warning("No member confirmed this device's own deltas of {Workspace} within {Timeout}: deleting the copy anyway",
+                    _id, _peer.Settings.LeaveHandover);
+                DeleteCopy();
+                return true;
+            case Author or AuthorIn or AuthorManyIn or Invite or Uninvite or PutFileContent when _leaving is not null:
+                Sender.Tell(new Refused("this device was removed from the workspace; its copy is being deleted", 410));
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>After deltas are applied: an uninvite this device authored is handed to the removed devices; its own removal starts its departure.</summary>
+    private void AfterAppliedLifecycle(IReadOnlyList<Core.Deltas.SealedDelta> deltas, DeviceId? from)
+    {
+        if (!deltas.Any(d => d.Header.Kind == OpKind.RemoveMember)) return;
+        if (from is null)
+        {
+            // Straight to their devices (through the relay when they are offline), bounded by the removal.
+            foreach (var removal in _replica!.State.Admin.Events.Where(e => e.Op is RemoveMember && deltas.Any(d => d.Id == e.Meta.Id)))
+            {
+                var account = ((RemoveMember)removal.Op).Member;
+                var card = _replica.State.Admin.CardEverOf(account);
+                foreach (var device in card?.Devices ?? [])
+                    if (device.Id != _peer.Device.Id && RemovalBoundOf(device.Id) is { } bound) SendMissing(SyncOf(device.Id), bound);
+            }
+        }
+        CheckRemoved();
+    }
+
+    /// <summary>Starts the departure if this account is no longer a member because it was removed (not while still joining).</summary>
+    private void CheckRemoved()
+    {
+        if (_leaving is not null || _replica is null || _replica.IsMember) return;
+        if (_joinedBy is not null && !_replica.State.IsApplied(_joinedBy.InviteDelta)) return;
+        var removal = _replica.State.Admin.RemovalsOf(_peer.Account.Id).LastOrDefault();
+        if (removal is null) return;
+        var remover = _replica.State.Current.CardOf(removal.Meta.Author)?.Name ?? removal.Meta.Author.Short;
+        var notify = _replica.State.Current.Members.Values.SelectMany(m => m.Card.Devices).Select(d => d.Id).Where(d => d != _peer.Device.Id).ToList();
+        _leaving = new Leaving(removal.Meta.Id, _replica.State.Applied[_peer.Device.Id], notify);
+        _log.Warning("This account was removed from workspace {Workspace} by {Remover}: handing over what it wrote, then deleting the local copy", _id, remover);
+        Publish("member", $"{remover} removed you from {_replica.State.Current.Name}; this device deletes its copy");
+        // What this device wrote that no member may hold yet (written offline, before it heard of the removal).
+        foreach (var device in notify) SendMissing(SyncOf(device), bound: null, onlyAuthor: _peer.Device.Id);
+        if (HandedOver()) DeleteCopy();
+        else Timers.StartSingleTimer("handover", new HandoverTimedOut(), _peer.Settings.LeaveHandover);
+    }
+
+    /// <summary>Called on every summary and ack while departing: a member confirming this device's own deltas ends the handover.</summary>
+    private void CheckHandover()
+    {
+        if (_leaving is { Deleting: false } && HandedOver()) DeleteCopy();
+    }
+
+    private bool HandedOver() =>
+        _leaving!.OwnSeq == 0 || _leaving.Notify.Any(d => _sync.TryGetValue(d, out var s) && s.Confirmed[_peer.Device.Id] >= _leaving.OwnSeq);
+
+    private void DeleteCopy()
+    {
+        var leaving = _leaving!;
+        Timers.Cancel("handover");
+        var receipt = new DeletionReceipt(_id, _peer.Account.Id, _peer.Device.Id, leaving.Removal, _peer.NowMillis);
+        leaving.Receipt = DeletionReceiptCodec.Encode(receipt, _peer.Device);
+        // Journal rows, keyring and file content all live in this persistence id. From here this
+        // actor writes nothing; the manager records the departure, stops it, erases its rows and
+        // only then sends the receipt.
+        _log.Info("Removed from workspace {Workspace}: erasing this device's copy", _id);
+        Context.Parent.Tell(new WorkspaceDeleted(_id, leaving.Receipt, leaving.Notify));
+    }
+
+    /// <summary>For a device of a removed (and not re-invited) account: the deltas it may still be given, up to and including its removal.</summary>
+    private VersionVector? RemovalBoundOf(DeviceId device)
+    {
+        if (_replica is null || device == _peer.Device.Id || IsPartner(device)) return null;
+        VersionVector? bound = null;
+        foreach (var removal in _replica.State.Admin.Events)
+        {
+            if (removal.Op is not RemoveMember r || _replica.State.Current.IsMember(r.Member)) continue;
+            if (_replica.State.Admin.CardEverOf(r.Member)?.FindDevice(device) is null) continue;
+            bound = (bound ?? VersionVector.Empty).Merge(removal.Meta.Past.With(removal.Meta.Id));
+        }
+        return bound;
+    }
+
+    /// <summary>
+    /// A removed device's frames: its summaries and acks say what it still lacks of its removal's
+    /// past; its deltas are taken like anyone's (each is checked at its own causal past, where its
+    /// author was a member), so what it wrote before hearing of its removal is not lost.
+    /// </summary>
+    private void OnFormerMemberFrame(InboundFrame frame, VersionVector bound)
+    {
+        switch (frame.Frame.BodyCase)
+        {
+            case LinkFrame.BodyOneofCase.Summary:
+            case LinkFrame.BodyOneofCase.Ack:
+                var sync = SyncOf(frame.From);
+                try
+                {
+                    var seen = (frame.Frame.BodyCase == LinkFrame.BodyOneofCase.Summary ? frame.Frame.Summary.Seen : frame.Frame.Ack.Applied)
+                        .ToVersionVector();
+                    if (frame.Frame.BodyCase == LinkFrame.BodyOneofCase.Summary) sync.Summarised(seen);
+                    else sync.Acknowledged(seen);
+                }
+                catch (Core.Encoding.WireFormatException e)
+                {
+                    _log.Warning("Bad summary from removed device {Device}: {Reason}", frame.From.Short, e.Message);
+                    return;
+                }
+                SendMissing(sync, bound);
+                break;
+            case LinkFrame.BodyOneofCase.Deltas:
+                OnDeltas(frame.From, frame.Frame.Deltas);
+                break;
+        }
+    }
+
+    private void OnReceipt(ReadOnlyMemory<byte> bytes)
+    {
+        DeletionReceipt parsed;
+        try
+        {
+            parsed = DeletionReceiptCodec.Decode(bytes.Span);
+        }
+        catch (Core.Encoding.WireFormatException e)
+        {
+            _log.Warning("Malformed deletion receipt for {Workspace} dropped: {Reason}", _id, e.Message);
+            return;
+        }
+        if (_replica is null || parsed.Workspace != _id || _receipts.ContainsKey(parsed.Device)) return;
+        var card = _replica.State.Admin.CardEverOf(parsed.Account);
+        if (card is null || !DeletionReceiptCodec.Verify(bytes.Span, card, out var receipt))
+        {
+            _log.Warning("Deletion receipt for {Workspace} with a bad signature or unknown device dropped", _id);
+            return;
+        }
+        if (!_replica.State.IsApplied(receipt!.Removal) || _replica.State.Current.IsMember(receipt.Account)
+            || !_replica.State.Admin.RemovalsOf(receipt.Account).Any(e => e.Meta.Id == receipt.Removal))
+        {
+            // Not (yet) a removal this replica holds: the device sends it again when next linked.
+            _log.Debug("Deletion receipt for a removal not applied here yet ({Removal}): dropped", receipt.Removal);
+            return;
+        }
+        Persist(new ReceiptRecorded { Receipt = ByteString.CopyFrom(bytes.Span) }, _ =>
+        {
+            _receipts[receipt.Device] = receipt;
+            var name = card.Name;
+            _log.Info("{Name}'s device {Device} deleted its copy of {Workspace}", name, receipt.Device.Short, _id);
+            Publish("member", $"{name}'s device deleted its copy of the workspace (signed receipt)");
+        });
+    }
+}
