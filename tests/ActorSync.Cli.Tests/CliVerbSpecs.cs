@@ -28,9 +28,20 @@ public sealed class CliVerbSpecs
         Assert.Equal(0, role.ExitCode);
         var uninvite = await CliRun.RunAsync("ws", "uninvite", "--home", home, "ws1", "acc2");
         Assert.Equal(0, uninvite.ExitCode);
+        var permit = await CliRun.RunAsync("ws", "permit", "--home", home, "ws1", "Files", "guest", "view, create");
+        Assert.Equal((0, "guests may now view, create in files of ws1\n"), (permit.ExitCode, permit.Out.ToString()));
+        var none = await CliRun.RunAsync("ws", "permit", "--home", home, "ws1", "chat", "guest", "none");
+        Assert.Equal(0, none.ExitCode);
+        var unknown = await CliRun.RunAsync("ws", "permit", "--home", home, "ws1", "chat", "guest", "view,fly");
+        Assert.NotEqual(0, unknown.ExitCode);
+        Assert.Contains("unknown permission 'fly'", unknown.Err.ToString());
+        var listing = await CliRun.RunAsync("ws", "permissions", "--home", home, "ws1");
+        Assert.Contains("view,create", listing.Out.ToString());
+        Assert.Contains("a manager", listing.Out.ToString());
 
         Assert.Equal(
-            ["CreateWorkspaceAsync(Garden club)", "InviteAsync(ws1, acc2, Guest)", "ChangeRoleAsync(ws1, acc2, Manager)", "UninviteAsync(ws1, acc2)"],
+            ["CreateWorkspaceAsync(Garden club)", "InviteAsync(ws1, acc2, Guest)", "ChangeRoleAsync(ws1, acc2, Manager)", "UninviteAsync(ws1, acc2)",
+             "SetPermissionsAsync(ws1, Files, Guest, View, Create)", "SetPermissionsAsync(ws1, Chat, Guest, None)", "PermissionsAsync(ws1)"],
             api.Facade.Calls);
     }
 
@@ -262,7 +273,7 @@ public sealed class CliVerbSpecs
     [InlineData(new[] { "ws", "invite", "--home", "h", "ws1", "acc", "--role", "owner" }, "actorsync ws invite: unknown role 'owner' (manager|participant|guest)\nusage: actorsync ws invite --home DIR WS ACCOUNT [--role manager|participant|guest]\n")]
     [InlineData(new[] { "calendar", "add", "--home", "h", "ws1", "Dig" }, "actorsync calendar add: --start ISO is required\nusage: actorsync calendar add --home DIR WS TITLE --start ISO [--end ISO] [--location L] [--notes N]\n")]
     [InlineData(new[] { "notepad", "edit", "--home", "h", "ws1", "dev1.2" }, "actorsync notepad edit: nothing to change\nusage: actorsync notepad edit --home DIR WS ID [TEXT] [--title T]\n")]
-    [InlineData(new[] { "ws" }, "actorsync ws: which one? (create, list, show, invite, invitations, accept, uninvite, role; see: actorsync help ws)\n")]
+    [InlineData(new[] { "ws" }, "actorsync ws: which one? (create, list, show, invite, invitations, accept, uninvite, role, permissions, permit; see: actorsync help ws)\n")]
     [InlineData(new[] { "frobnicate" }, "actorsync: unknown verb 'frobnicate' (try: actorsync help)\n")]
     public async Task Verbs_should_refuse_a_wrong_command_line_with_exit_code_2_before_calling_the_peer(string[] args, string error)
     {

@@ -45,6 +45,11 @@ internal static class Render
         return text.ToString();
     }
 
+    public static string Permissions(IReadOnlyList<PermissionView> permissions) => TextTable.Format(
+        ["TOOL", "KIND", "ROLE", "MAY", "SET BY"],
+        permissions.Select(p => Row(p.Tool, p.Kind, p.Role, p.Permissions.Count == 0 ? "nothing" : string.Join(",", p.Permissions),
+            p.Overridden ? "a manager" : "default")));
+
     public static string Invitations(IReadOnlyList<InvitationView> invitations) => TextTable.Format(
         ["WORKSPACE", "NAME", "FROM", "ROLE", "STATUS"],
         invitations.Select(i => Row(i.Workspace, i.Name, $"{i.InviterName} ({i.Inviter})", i.Role, i.Status)));

@@ -34,23 +34,6 @@ public sealed class AdminHistory
         return all ? _current : Fold(_events.Where(e => past.Contains(e.Meta.Id)));
     }
 
-    /// <summary>The newest card the workspace knew an account by, member or not any more (removed members' receipts are checked against it).</summary>
-    public Identity.ContactCard? CardEverOf(Identity.AccountId account)
-    {
-        for (var i = _events.Count - 1; i >= 0; i--)
-        {
-            var card = _events[i].Op switch
-            {
-                Operations.InviteMember invite => invite.Card,
-                Operations.UpdateMemberCard update => update.Card,
-                Operations.CreateWorkspace create => create.Creator,
-                _ => null,
-            };
-            if (card?.AccountId == account) return card;
-        }
-        return null;
-    }
-
     /// <summary>Removals of an account, oldest first.</summary>
     public IEnumerable<AdminEvent> RemovalsOf(Identity.AccountId account) =>
         _events.Where(e => e.Op is Operations.RemoveMember r && r.Member == account);

@@ -55,9 +55,15 @@ public sealed record AdminState(
 
     public Permission PermissionsOf(AccountId account, ToolId tool)
     {
-        if (!Members.TryGetValue(account, out var member) || KindOf(tool) is not { } kind) return Permission.None;
-        return Overrides.TryGetValue((tool.Value, member.Role), out var p) ? p : DefaultPermissions.For(kind, member.Role);
+        return Members.TryGetValue(account, out var member) ? PermissionsOfRole(tool, member.Role) : Permission.None;
     }
+
+    /// <summary>What a role may do in a tool: the manager's override if any, else the default table.</summary>
+    public Permission PermissionsOfRole(ToolId tool, Role role) =>
+        KindOf(tool) is not { } kind ? Permission.None
+        : Overrides.TryGetValue((tool.Value, role), out var p) ? p : DefaultPermissions.For(kind, role);
+
+    public bool IsOverridden(ToolId tool, Role role) => Overrides.ContainsKey((tool.Value, role));
 
     public bool Can(AccountId account, ToolId tool, Permission wanted) => (PermissionsOf(account, tool) & wanted) == wanted;
 

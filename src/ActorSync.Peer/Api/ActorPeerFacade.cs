@@ -115,6 +115,12 @@ public sealed class ActorPeerFacade : IPeerFacade
     public Task ChangeRoleAsync(string workspace, string account, Role role, CancellationToken ct) =>
         AskWorkspace<Authored>(workspace, new Author(ToolId.Workspace, new ChangeRole(ParseAccount(account), role)), ct);
 
+    public Task SetPermissionsAsync(string workspace, ToolKind tool, Role role, Permission permissions, CancellationToken ct) =>
+        AskWorkspace<Authored>(workspace, new SetPermissions(tool, role, permissions), ct);
+
+    public Task<IReadOnlyList<PermissionView>> PermissionsAsync(string workspace, CancellationToken ct) =>
+        AskWorkspace<IReadOnlyList<PermissionView>>(workspace, new GetPermissions(), ct);
+
     public async Task<string> CreateEntryAsync(string workspace, ToolKind kind, IReadOnlyDictionary<string, string> fields, CancellationToken ct)
     {
         var authored = await AskWorkspace<Authored>(workspace, new AuthorIn(kind, new CreateEntry(Fields(fields))), ct).ConfigureAwait(false);

@@ -50,6 +50,16 @@ internal static class ApiRoutes
             return Results.NoContent();
         });
 
+        v1.MapGet("/workspaces/{ws}/permissions", (string ws, CancellationToken ct) => facade.PermissionsAsync(ws, ct));
+        v1.MapPut("/workspaces/{ws}/permissions/{kind}/{role}", async (string ws, string kind, string role, PermissionsRequest body, CancellationToken ct) =>
+        {
+            if (body.Permissions is null) throw new PeerRequestException("field 'permissions' is required (a list of names, [] for none)");
+            if (!PermissionNames.TryParse(body.Permissions, out var permissions, out var unknown))
+                throw new PeerRequestException($"unknown permission '{unknown}' ({string.Join(", ", PermissionNames.All)})");
+            await facade.SetPermissionsAsync(ws, ParseTool(kind), ParseRole(role), permissions, ct);
+            return Results.NoContent();
+        });
+
         MapEntries(v1.MapGroup("/workspaces/{ws}/tools/{kind}/entries"), facade);
         MapFiles(v1.MapGroup("/workspaces/{ws}/files"), facade, limits);
 
@@ -123,6 +133,12 @@ internal static class ApiRoutes
         text.All(char.IsAsciiLetter) && RoleNames.TryParse(text, out var role)
             ? role
             : throw new PeerRequestException($"unknown role '{text}' (manager, participant or guest)");
+
+    /// <summary>Any tool kind, and "workspace" for membership itself.</summary>
+    internal static ToolKind ParseTool(string text) =>
+        text.Equals("workspace", StringComparison.OrdinalIgnoreCase) ? ToolKind.Workspace
+        : text.All(char.IsAsciiLetter) && RoleNames.TryParseKind(text, out var kind) ? kind
+        : throw new PeerRequestException($"no tool '{text}' (workspace, discussion, files, chat, calendar, notepad, sketchpad, pictures)", StatusCodes.Status404NotFound);
 
     internal static ToolKind ParseEntryTool(string text) =>
         text.All(char.IsAsciiLetter) && RoleNames.TryParseKind(text, out var kind) && EntrySchema.IsEntryTool(kind)

@@ -26,6 +26,8 @@ public interface IPeerFacade
     Task<JoinProgress> JoinProgressAsync(string workspace, CancellationToken ct);
     Task UninviteAsync(string workspace, string account, CancellationToken ct);
     Task ChangeRoleAsync(string workspace, string account, Role role, CancellationToken ct);
+    Task SetPermissionsAsync(string workspace, ToolKind tool, Role role, Permission permissions, CancellationToken ct);
+    Task<IReadOnlyList<PermissionView>> PermissionsAsync(string workspace, CancellationToken ct);
 
     /// <summary>Creates an entry in an entry tool (discussion, chat, calendar, notepad, sketchpad, pictures); returns its id.</summary>
     Task<string> CreateEntryAsync(string workspace, ToolKind kind, IReadOnlyDictionary<string, string> fields, CancellationToken ct);
@@ -70,6 +72,9 @@ public sealed record WorkspaceDetails(
 }
 
 /// <param name="Deleted">Per device of the removed member that has sent a signed deletion receipt: when it deleted its copy.</param>
+/// <param name="Overridden">True when a manager set it; false for the default table.</param>
+public sealed record PermissionView(string Tool, string Kind, string Role, IReadOnlyList<string> Permissions, bool Overridden);
+
 public sealed record RemovedMemberView(string Account, string Name, string Removal, IReadOnlyList<DeletionView> Deleted);
 public sealed record DeletionView(string Device, string DeletedAt);
 public sealed record InvitationView(string Workspace, string Name, string Inviter, string InviterName, string Role, string Status);

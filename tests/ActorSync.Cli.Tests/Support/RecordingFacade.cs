@@ -67,6 +67,12 @@ internal sealed class RecordingFacade : IPeerFacade
     public Task UninviteAsync(string workspace, string account, CancellationToken ct) => Answer(0, [workspace, account]);
     public Task ChangeRoleAsync(string workspace, string account, Role role, CancellationToken ct) => Answer(0, [workspace, account, role]);
 
+    public Task SetPermissionsAsync(string workspace, ToolKind tool, Role role, Permission permissions, CancellationToken ct) =>
+        Answer(0, [workspace, tool, role, permissions]);
+
+    public Task<IReadOnlyList<PermissionView>> PermissionsAsync(string workspace, CancellationToken ct) =>
+        Answer<IReadOnlyList<PermissionView>>([new PermissionView("files", "files", "guest", ["view", "create"], true)], [workspace]);
+
     public Task<string> CreateEntryAsync(string workspace, ToolKind kind, IReadOnlyDictionary<string, string> fields, CancellationToken ct) =>
         Answer("dev1.7", [workspace, kind, fields]);
 

@@ -20,6 +20,10 @@ internal static class WorkspaceVerbs
         new("ws accept", "WS", "accept an invitation and wait for the first copy, with progress on stderr", VerbShape.Of(1, 1), Accept),
         new("ws uninvite", "WS ACCOUNT", "remove a member (managers); later changes move to a key the member does not get", VerbShape.Of(2, 2), Uninvite),
         new("ws role", $"WS ACCOUNT {Roles}", "change a member's role (managers)", VerbShape.Of(3, 3), Role),
+        new("ws permissions", "WS [--json]", "what each role may do in each tool (workspace = membership), and which a manager changed",
+            VerbShape.Of(1, 1, flags: ["json"]), Permissions),
+        new("ws permit", $"WS TOOL {Roles} PERMS", "set what a role may do in a tool (managers); PERMS: comma-separated names or none",
+            VerbShape.Of(4, 4), Permit),
     ];
 
     private static async Task<int> Create(Invocation inv)
@@ -107,6 +111,25 @@ internal static class WorkspaceVerbs
         var role = CheckRole(inv.Args.Positional(2));
         await inv.Api.SendAsync(HttpMethod.Put, PeerApiClient.Route("v1", "workspaces", ws, "members", account, "role"), new ChangeRoleRequest(role), inv.Ct);
         inv.Out.WriteLine($"{account} is now {role} in {ws}");
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> Permissions(Invocation inv)
+    {
+        var list = await inv.Api.GetAsync<List<PermissionView>>(PeerApiClient.Route("v1", "workspaces", inv.Args.Positional(0), "permissions"), inv.Ct);
+        inv.PrintListing(list, Render.Permissions, "(no tools)");
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> Permit(Invocation inv)
+    {
+        var (ws, tool) = (inv.Args.Positional(0), inv.Args.Positional(1).ToLowerInvariant());
+        var role = CheckRole(inv.Args.Positional(2));
+        var names = inv.Args.Positional(3).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList();
+        if (!Core.Permissions.PermissionNames.TryParse(names, out _, out var unknown))
+            throw new UsageException($"unknown permission '{TextTable.Clean(unknown!)}' ({string.Join(", ", Core.Permissions.PermissionNames.All)}, or none)");
+        await inv.Api.SendAsync(HttpMethod.Put, PeerApiClient.Route("v1", "workspaces", ws, "permissions", tool, role), new PermissionsRequest(names), inv.Ct);
+        inv.Out.WriteLine($"{role}s may now {(names.Count == 0 || names.All(n => n == "none") ? "do nothing" : string.Join(", ", names))} in {tool} of {ws}");
         return ExitCodes.Ok;
     }
 

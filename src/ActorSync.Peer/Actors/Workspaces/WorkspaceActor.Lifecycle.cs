@@ -85,7 +85,7 @@ public sealed partial class WorkspaceActor
             foreach (var removal in _replica!.State.Admin.Events.Where(e => e.Op is RemoveMember && deltas.Any(d => d.Id == e.Meta.Id)))
             {
                 var account = ((RemoveMember)removal.Op).Member;
-                var card = _replica.State.Admin.CardEverOf(account);
+                var card = _replica.State.Current.CardOf(account);
                 foreach (var device in card?.Devices ?? [])
                     if (device.Id != _peer.Device.Id && RemovalBoundOf(device.Id) is { } bound) SendMissing(SyncOf(device.Id), bound);
             }
@@ -141,7 +141,7 @@ public sealed partial class WorkspaceActor
         foreach (var removal in _replica.State.Admin.Events)
         {
             if (removal.Op is not RemoveMember r || _replica.State.Current.IsMember(r.Member)) continue;
-            if (_replica.State.Admin.CardEverOf(r.Member)?.FindDevice(device) is null) continue;
+            if (_replica.State.Current.CardOf(r.Member)?.FindDevice(device) is null) continue;
             bound = (bound ?? VersionVector.Empty).Merge(removal.Meta.Past.With(removal.Meta.Id));
         }
         return bound;
@@ -192,7 +192,7 @@ public sealed partial class WorkspaceActor
             return;
         }
         if (_replica is null || parsed.Workspace != _id || _receipts.ContainsKey(parsed.Device)) return;
-        var card = _replica.State.Admin.CardEverOf(parsed.Account);
+        var card = _replica.State.Current.CardOf(parsed.Account);
         if (card is null || !DeletionReceiptCodec.Verify(bytes.Span, card, out var receipt))
         {
             _log.Warning("Deletion receipt for {Workspace} with a bad signature or unknown device dropped", _id);

@@ -130,6 +130,15 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
             case Invite i:
                 InviteMember(i);
                 break;
+            case SetPermissions set when ToolOf(set.Kind) is { } tool:
+                Commit(_replica.Author(ToolId.Workspace, new SetToolPermissions(tool, set.Role, set.Permissions), _peer.NowMillis));
+                break;
+            case SetPermissions set:
+                Sender.Tell(new Refused($"the workspace has no {set.Kind.ToString().ToLowerInvariant()} tool", 404));
+                break;
+            case GetPermissions:
+                Sender.Tell(WorkspaceViews.Permissions(_replica));
+                break;
             case Uninvite u:
                 Commit(_replica.Uninvite(u.Member, _peer.NowMillis));
                 break;
@@ -160,6 +169,8 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
                 break;
         }
     }
+
+    private ToolId? ToolOf(ToolKind kind) => kind == ToolKind.Workspace ? ToolId.Workspace : _replica!.State.DefaultTool(kind);
 
     private void InitializeWorkspace(Initialize init)
     {

@@ -36,6 +36,10 @@ public static class WorkspaceProtocol
     public sealed record GetFiles;
     public sealed record GetJoinProgress;
 
+    /// <summary>A manager sets what a role may do in the workspace's tool of this kind (<see cref="ToolKind.Workspace"/>: membership itself).</summary>
+    public sealed record SetPermissions(ToolKind Kind, Role Role, Permission Permissions);
+    public sealed record GetPermissions;
+
     /// <summary>Answered with <see cref="Flushed"/> once every write this workspace started before it is durable.</summary>
     public sealed class Flush
     {

@@ -49,9 +49,19 @@ internal static class WorkspaceViews
                     .OrderBy(x => x.Device)
                     .Select(x => new DeletionView(x.Device.ToString(), DateTimeOffset.FromUnixTimeMilliseconds(x.DeletedAtMillis).ToString("O")))
                     .ToList();
-                return new RemovedMemberView(g.Key.ToString(), admin.CardEverOf(g.Key)?.Name ?? g.Key.Short, last.Meta.Id.ToString(), deleted);
+                return new RemovedMemberView(g.Key.ToString(), admin.Current.CardOf(g.Key)?.Name ?? g.Key.Short, last.Meta.Id.ToString(), deleted);
             })
             .ToList();
+    }
+
+    /// <summary>Every tool (membership first) by every role: what it may do, and whether a manager changed it.</summary>
+    public static IReadOnlyList<PermissionView> Permissions(Replica r)
+    {
+        var admin = r.State.Current;
+        var tools = new[] { (Id: ToolId.Workspace, Kind: ToolKind.Workspace) }.Concat(admin.Tools.Values.Select(t => (t.Id, t.Kind)));
+        return tools.SelectMany(t => new[] { Role.Manager, Role.Participant, Role.Guest }.Select(role => new PermissionView(
+            t.Id.ToString(), t.Kind.ToString().ToLowerInvariant(), role.Name(),
+            PermissionNames.Format(admin.PermissionsOfRole(t.Id, role)), admin.IsOverridden(t.Id, role)))).ToList();
     }
 
     public static IReadOnlyList<EntryView> Entries(Replica r, ToolKind kind)
