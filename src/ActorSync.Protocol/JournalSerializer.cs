@@ -38,6 +38,8 @@ public sealed class JournalSerializer : SerializerWithStringManifest
         [typeof(MailboxPendingCount)] = "mc",
         [typeof(ReceiptRecorded)] = "rr",
         [typeof(WorkspaceLeft)] = "wl",
+        [typeof(MemberSeen)] = "sn",
+        [typeof(WorkspaceEntered)] = "we",
     };
 
     private static readonly Dictionary<string, MessageParser> Parsers = new()
@@ -50,6 +52,8 @@ public sealed class JournalSerializer : SerializerWithStringManifest
         ["wf"] = WorkspaceForgotten.Parser,
         ["rr"] = ReceiptRecorded.Parser,
         ["wl"] = WorkspaceLeft.Parser,
+        ["sn"] = MemberSeen.Parser,
+        ["we"] = WorkspaceEntered.Parser,
         ["c"] = ContactRecorded.Parser,
         ["i"] = InvitationRecorded.Parser,
         ["ix"] = InvitationDismissed.Parser,

@@ -75,7 +75,7 @@ public sealed class CliParsingSpecs
         string[] verbs =
         [
             "init", "peer", "card", "contact add", "contact list", "ws create", "ws list", "ws show", "ws invite", "ws invitations", "ws accept",
-            "ws uninvite", "ws role", "ws permissions", "ws permit", "discussion post", "discussion list", "discussion edit", "discussion delete", "files put", "files get",
+            "ws uninvite", "ws role", "ws reinvite", "ws permissions", "ws permit", "discussion post", "discussion list", "discussion edit", "discussion delete", "files put", "files get",
             "files list", "chat say", "chat log", "calendar add", "calendar list", "calendar edit", "calendar delete", "notepad add", "notepad list",
             "notepad edit", "notepad delete", "sketchpad add", "sketchpad list", "sketchpad delete", "pictures add", "pictures list",
             "pictures delete", "watch", "demo",

@@ -26,7 +26,7 @@ internal static class Render
         var text = new StringBuilder(Fields(
             ("id", ws.Id),
             ("name", ws.Name),
-            ("role", ws.Role),
+            ("role", ws.Dormant ? ws.Role + " (dormant on this device: not synced until a manager re-invites it)" : ws.Role),
             ("stateHash", ws.StateHash),
             ("deltas", string.Create(CultureInfo.InvariantCulture, $"{ws.Deltas} applied, {ws.Buffered} waiting for dependencies, {ws.Parked} parked, {ws.Rejected} rejected")),
             ("tools", ws.Tools.Count == 0 ? "-" : string.Join(", ", ws.Tools))));

@@ -115,6 +115,9 @@ public sealed class ActorPeerFacade : IPeerFacade
     public Task ChangeRoleAsync(string workspace, string account, Role role, CancellationToken ct) =>
         AskWorkspace<Authored>(workspace, new Author(ToolId.Workspace, new ChangeRole(ParseAccount(account), role)), ct);
 
+    public async Task<int> ReinviteAsync(string workspace, string account, CancellationToken ct) =>
+        (await AskWorkspace<ReinviteSent>(workspace, new Reinvite(ParseAccount(account)), ct).ConfigureAwait(false)).Devices;
+
     public Task SetPermissionsAsync(string workspace, ToolKind tool, Role role, Permission permissions, CancellationToken ct) =>
         AskWorkspace<Authored>(workspace, new SetPermissions(tool, role, permissions), ct);
 

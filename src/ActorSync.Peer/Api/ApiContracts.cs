@@ -18,6 +18,7 @@ public sealed record InviteRequest(string? Account, string? Role = null);
 /// <summary>Body of PUT /v1/workspaces/{ws}/members/{account}/role.</summary>
 public sealed record ChangeRoleRequest(string? Role);
 public sealed record PermissionsRequest(List<string>? Permissions);
+public sealed record ReinviteView(int Devices);
 
 /// <summary>Body of POST and PUT on an entry tool: field name to value (names as in <c>EntrySchema</c>).</summary>
 public sealed record EntryRequest(IReadOnlyDictionary<string, string?>? Fields);

@@ -50,6 +50,8 @@ internal static class ApiRoutes
             return Results.NoContent();
         });
 
+        v1.MapPost("/workspaces/{ws}/members/{account}/reinvite", async (string ws, string account, CancellationToken ct) =>
+            new ReinviteView(await facade.ReinviteAsync(ws, account, ct)));
         v1.MapGet("/workspaces/{ws}/permissions", (string ws, CancellationToken ct) => facade.PermissionsAsync(ws, ct));
         v1.MapPut("/workspaces/{ws}/permissions/{kind}/{role}", async (string ws, string kind, string role, PermissionsRequest body, CancellationToken ct) =>
         {

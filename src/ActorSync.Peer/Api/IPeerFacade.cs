@@ -26,6 +26,8 @@ public interface IPeerFacade
     Task<JoinProgress> JoinProgressAsync(string workspace, CancellationToken ct);
     Task UninviteAsync(string workspace, string account, CancellationToken ct);
     Task ChangeRoleAsync(string workspace, string account, Role role, CancellationToken ct);
+    /// <summary>Re-invites a member whose devices went dormant; answers how many devices the fresh invitation went to.</summary>
+    Task<int> ReinviteAsync(string workspace, string account, CancellationToken ct);
     Task SetPermissionsAsync(string workspace, ToolKind tool, Role role, Permission permissions, CancellationToken ct);
     Task<IReadOnlyList<PermissionView>> PermissionsAsync(string workspace, CancellationToken ct);
 
@@ -69,6 +71,9 @@ public sealed record WorkspaceDetails(
 {
     /// <summary>Members removed (and not invited again), with the deletion receipts their devices signed.</summary>
     public IReadOnlyList<RemovedMemberView> Removed { get; init; } = [];
+
+    /// <summary>True when this device's copy is dormant: not synced until a manager re-invites it.</summary>
+    public bool Dormant { get; init; }
 }
 
 /// <param name="Deleted">Per device of the removed member that has sent a signed deletion receipt: when it deleted its copy.</param>

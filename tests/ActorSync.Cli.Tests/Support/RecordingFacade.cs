@@ -67,6 +67,8 @@ internal sealed class RecordingFacade : IPeerFacade
     public Task UninviteAsync(string workspace, string account, CancellationToken ct) => Answer(0, [workspace, account]);
     public Task ChangeRoleAsync(string workspace, string account, Role role, CancellationToken ct) => Answer(0, [workspace, account, role]);
 
+    public Task<int> ReinviteAsync(string workspace, string account, CancellationToken ct) => Answer(1, [workspace, account]);
+
     public Task SetPermissionsAsync(string workspace, ToolKind tool, Role role, Permission permissions, CancellationToken ct) =>
         Answer(0, [workspace, tool, role, permissions]);
 

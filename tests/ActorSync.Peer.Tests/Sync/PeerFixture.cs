@@ -6,17 +6,20 @@ namespace ActorSync.Peer.Tests.Sync;
 /// <summary>A real peer in this process: its own home folder, actor system, TLS links on 127.0.0.1 and local API.</summary>
 internal sealed class TestPeer : IAsyncDisposable
 {
-    private TestPeer(string home, PeerHost host)
+    private TestPeer(string home, PeerHost host, TimeProvider? clock)
     {
         HomePath = home;
         Host = host;
+        Clock = clock;
     }
+
+    public TimeProvider? Clock { get; }
 
     public string HomePath { get; }
     public PeerHost Host { get; private set; }
     public Api.IPeerFacade Api => Host.Facade;
 
-    public static async Task<TestPeer> StartAsync(string name, string? home = null)
+    public static async Task<TestPeer> StartAsync(string name, string? home = null, TimeProvider? clock = null)
     {
         home ??= Path.Combine(Path.GetTempPath(), "actorsync-test-" + Guid.NewGuid().ToString("N")[..12], name);
         if (!PeerHome.Exists(home)) PeerHome.Init(home, name, []).Dispose();
@@ -27,8 +30,8 @@ internal sealed class TestPeer : IAsyncDisposable
             actorsync.peer.anti-entropy-interval = 500ms
             actorsync.peer.links.dial-backoff-max = 1s
             """);
-        var host = await PeerHost.StartAsync(new PeerOptions(home, "127.0.0.1:0", "127.0.0.1:0", null, config));
-        return new TestPeer(home, host);
+        var host = await PeerHost.StartAsync(new PeerOptions(home, "127.0.0.1:0", "127.0.0.1:0", null, config), clock: clock);
+        return new TestPeer(home, host, clock);
     }
 
     /// <summary>Stops the peer and starts it again on the same home (and a new port).</summary>
@@ -36,7 +39,7 @@ internal sealed class TestPeer : IAsyncDisposable
     {
         await Host.DisposeAsync();
         var name = Path.GetFileName(HomePath);
-        var again = await StartAsync(name, HomePath);
+        var again = await StartAsync(name, HomePath, Clock);
         Host = again.Host;
     }
 
@@ -56,4 +59,12 @@ internal sealed class TestPeer : IAsyncDisposable
     /// <summary>Polls a condition until it holds or the (generous) timeout passes; never a fixed sleep.</summary>
     public static Task Eventually(Func<Task<bool>> condition, string what, int seconds = 60) =>
         ActorSync.Tests.Shared.Poll.Until(condition, what, seconds);
+}
+
+/// <summary>The system clock moved by an offset the spec sets: time still runs, and can jump weeks ahead.</summary>
+internal sealed class ShiftedClock : TimeProvider
+{
+    public TimeSpan Offset { get; set; }
+
+    public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + Offset;
 }

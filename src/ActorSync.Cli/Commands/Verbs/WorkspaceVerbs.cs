@@ -20,6 +20,7 @@ internal static class WorkspaceVerbs
         new("ws accept", "WS", "accept an invitation and wait for the first copy, with progress on stderr", VerbShape.Of(1, 1), Accept),
         new("ws uninvite", "WS ACCOUNT", "remove a member (managers); later changes move to a key the member does not get", VerbShape.Of(2, 2), Uninvite),
         new("ws role", $"WS ACCOUNT {Roles}", "change a member's role (managers)", VerbShape.Of(3, 3), Role),
+        new("ws reinvite", "WS ACCOUNT", "re-invite a member whose device went dormant (managers); it then catches up", VerbShape.Of(2, 2), Reinvite),
         new("ws permissions", "WS [--json]", "what each role may do in each tool (workspace = membership), and which a manager changed",
             VerbShape.Of(1, 1, flags: ["json"]), Permissions),
         new("ws permit", $"WS TOOL {Roles} PERMS", "set what a role may do in a tool (managers); PERMS: comma-separated names or none",
@@ -111,6 +112,14 @@ internal static class WorkspaceVerbs
         var role = CheckRole(inv.Args.Positional(2));
         await inv.Api.SendAsync(HttpMethod.Put, PeerApiClient.Route("v1", "workspaces", ws, "members", account, "role"), new ChangeRoleRequest(role), inv.Ct);
         inv.Out.WriteLine($"{account} is now {role} in {ws}");
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> Reinvite(Invocation inv)
+    {
+        var (ws, account) = (inv.Args.Positional(0), inv.Args.Positional(1));
+        var sent = await inv.Api.SendAsync<ReinviteView>(HttpMethod.Post, PeerApiClient.Route("v1", "workspaces", ws, "members", account, "reinvite"), null, inv.Ct);
+        inv.Out.WriteLine($"re-invited {account} to {ws} ({sent.Devices} device{(sent.Devices == 1 ? "" : "s")})");
         return ExitCodes.Ok;
     }
 

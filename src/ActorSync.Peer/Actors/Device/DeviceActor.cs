@@ -191,6 +191,12 @@ public sealed class DeviceActor : UntypedPersistentActor
             _log.Warning("Invitation from {Device} dropped: not for this account, or not sent by the inviter", from.Short);
             return;
         }
+        if (_accepted.Contains(invitation.Workspace))
+        {
+            // Held already: a fresh invitation is a manager's re-invitation (it wakes a dormant copy; the workspace decides).
+            _workspaces.Tell(new WorkspaceProtocol.ToWorkspace(invitation.Workspace, new WorkspaceProtocol.Reinvited(bytes)));
+            return;
+        }
         if (_invitations.ContainsKey(invitation.Workspace)) return;
         Persist(new InvitationRecorded { Invitation = ByteString.CopyFrom(bytes) }, _ =>
         {

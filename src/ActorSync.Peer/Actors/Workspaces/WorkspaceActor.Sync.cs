@@ -28,7 +28,11 @@ public sealed partial class WorkspaceActor
             case LinkStateChanged change when IsPartner(change.Device):
                 var sync = SyncOf(change.Device);
                 sync.Route = change.Route;
-                if (change.Up)
+                if (change.Up && IsDormant(change.Device))
+                {
+                    sync.LinkUp = true;
+                }
+                else if (change.Up)
                 {
                     sync.LinkUp = true;
                     SendSummary(sync);
@@ -42,7 +46,7 @@ public sealed partial class WorkspaceActor
             case LinkStateChanged:
                 return true;
             case LinkList list:
-                foreach (var (device, route) in list.Up.Where(u => IsPartner(u.Key)))
+                foreach (var (device, route) in list.Up.Where(u => IsPartner(u.Key) && !IsDormant(u.Key)))
                 {
                     var s = SyncOf(device);
                     s.LinkUp = true;
@@ -66,7 +70,9 @@ public sealed partial class WorkspaceActor
             case InboundFrame:
                 return true;
             case AntiEntropyTick:
-                foreach (var s in _sync.Values.Where(s => s.LinkUp && s.Route == "direct")) SendSummary(s);
+                CheckDormant();
+                if (_dormant) return true;
+                foreach (var s in _sync.Values.Where(s => s.LinkUp && s.Route == "direct" && !IsDormant(s.Device))) SendSummary(s);
                 return true;
             default:
                 return false;
@@ -228,7 +234,7 @@ public sealed partial class WorkspaceActor
         // lacks what, and whoever holds it sends it (a device that reaches only one member gets
         // everything within an anti-entropy interval).
         if (from is not null) return;
-        foreach (var sync in _sync.Values.Where(s => s.LinkUp && IsPartner(s.Device))) SendMissing(sync);
+        foreach (var sync in _sync.Values.Where(s => s.LinkUp && IsPartner(s.Device) && !IsDormant(s.Device))) SendMissing(sync);
     }
 
     private void LearnMembers(bool askLinks = true)

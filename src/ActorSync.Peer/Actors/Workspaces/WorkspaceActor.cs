@@ -66,6 +66,12 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
             case ReceiptRecorded r:
                 RecoverReceipt(r);
                 break;
+            case MemberSeen seen:
+                RecoverSeen(seen);
+                break;
+            case WorkspaceEntered entered:
+                RecoverEntered(entered);
+                break;
             case DeltasRecorded d when _replica is not null:
                 foreach (var bytes in d.Sealed) _replica.Recover(DeltaCodec.Decode(bytes.ToByteArray()));
                 break;
@@ -90,13 +96,14 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
         _links.Tell(new Links.LinkProtocol.GetLinks());
         // Removed while this device was stopped (or stopped halfway through leaving): leave now.
         CheckRemoved();
+        CheckDormant();
     }
 
     private sealed record AntiEntropyTick;
 
     protected override void OnCommand(object message)
     {
-        if (OnLifecycle(message)) return;
+        if (OnDormancy(message) || OnLifecycle(message)) return;
         switch (message)
         {
             case Initialize init when _replica is null:
@@ -149,7 +156,7 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
                 Sender.Tell(ReadFile(get.Name));
                 break;
             case GetDetails:
-                Sender.Tell(WorkspaceViews.Details(_replica, _sync, _peer.Backlog, _receipts));
+                Sender.Tell(WorkspaceViews.Details(_replica, _sync, _peer.Backlog, _receipts, IsDormant, _dormant));
                 break;
             case GetSummary:
                 Sender.Tell(WorkspaceViews.Summary(_replica));

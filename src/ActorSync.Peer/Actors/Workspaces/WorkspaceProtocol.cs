@@ -40,6 +40,13 @@ public static class WorkspaceProtocol
     public sealed record SetPermissions(ToolKind Kind, Role Role, Permission Permissions);
     public sealed record GetPermissions;
 
+    /// <summary>A manager re-invites a member whose devices went dormant (answered with <see cref="ReinviteSent"/>).</summary>
+    public sealed record Reinvite(AccountId Member);
+    public sealed record ReinviteSent(int Devices);
+
+    /// <summary>A fresh invitation to a workspace this device holds, from the device actor.</summary>
+    public sealed record Reinvited(byte[] Invitation);
+
     /// <summary>Answered with <see cref="Flushed"/> once every write this workspace started before it is durable.</summary>
     public sealed class Flush
     {

@@ -12,7 +12,7 @@ internal static class WorkspaceViews
         new(r.Id.ToString(), r.State.Current.Name, r.State.Current.RoleOf(r.Account)?.Name() ?? "none", r.State.Current.Members.Count);
 
     public static WorkspaceDetails Details(Replica r, IReadOnlyDictionary<DeviceId, MemberSync> sync, RelayBacklog? backlog = null,
-        IReadOnlyDictionary<DeviceId, Core.Lifecycle.DeletionReceipt>? receipts = null)
+        IReadOnlyDictionary<DeviceId, Core.Lifecycle.DeletionReceipt>? receipts = null, Func<DeviceId, bool>? dormant = null, bool selfDormant = false)
     {
         var admin = r.State.Current;
         var members = admin.Members.Values.Select(m => new MemberView(
@@ -24,7 +24,9 @@ internal static class WorkspaceViews
                 var applied = own ? r.State.AppliedCount : s?.Known.Entries.Sum(e => (long)e.Seq) ?? 0;
                 var pending = own || s is null ? 0 : r.MissingFrom(s.Known).LongCount();
                 // Reachable through the relay only means the device itself may well be offline.
-                var presence = own ? "this device" : s is { LinkUp: true, Route: "direct" } ? "online" : "offline";
+                var presence = own ? (selfDormant ? "this device (dormant)" : "this device")
+                    : dormant?.Invoke(d.Id) == true ? "dormant"
+                    : s is { LinkUp: true, Route: "direct" } ? "online" : "offline";
                 return new MemberDeviceView(d.Id.ToString(), presence,
                     own ? "local" : s?.LinkUp == true ? s.Route : "none", applied, pending, own ? null : backlog?.WaitingFor(d.Id));
             }).ToList())).ToList();
@@ -33,6 +35,7 @@ internal static class WorkspaceViews
             admin.Tools.Values.Select(t => $"{t.Id} ({t.Kind.ToString().ToLowerInvariant()})").ToList())
         {
             Removed = Removed(r, receipts ?? new Dictionary<DeviceId, Core.Lifecycle.DeletionReceipt>()),
+            Dormant = selfDormant,
         };
     }
 

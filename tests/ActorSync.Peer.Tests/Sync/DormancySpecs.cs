@@ -1,0 +1,55 @@
+using ActorSync.Core.Permissions;
+using ActorSync.Peer.Api;
+using Xunit;
+
+namespace ActorSync.Peer.Tests.Sync;
+
+/// <summary>Dormancy on an injected clock: 22 days pass while a member's peer is stopped.</summary>
+public class DormancySpecs
+{
+    private static Dictionary<string, string> Text(string text) => new() { ["text"] = text };
+
+    private static async Task<MemberDeviceView> DeviceAsync(TestPeer at, string ws, string device) =>
+        (await at.Api.ShowWorkspaceAsync(ws, default)).Members.SelectMany(m => m.Devices).Single(d => d.Device == device);
+
+    [Fact]
+    public async Task Device_away_longer_than_dormant_after_should_stop_syncing_until_a_manager_reinvites_it_then_catch_up()
+    {
+        var clock = new ShiftedClock();
+        await using var ann = await TestPeer.StartAsync("ann", clock: clock);
+        await using var bob = await TestPeer.StartAsync("bob", clock: clock);
+        await TestPeer.ConnectAsync(ann, bob);
+        var ws = await ann.Api.CreateWorkspaceAsync("Seasonal", default);
+        var bobInfo = await bob.Api.InfoAsync(default);
+        await ann.Api.InviteAsync(ws, bobInfo.Account, Role.Participant, default);
+        await TestPeer.Eventually(async () => (await bob.Api.InvitationsAsync(default)).Any(i => i.Workspace == ws), "invitation");
+        await bob.Api.AcceptAsync(ws, default);
+        await TestPeer.Eventually(async () => (await bob.Api.JoinProgressAsync(ws, default)).Complete, "first copy");
+        await bob.Api.CreateEntryAsync(ws, ToolKind.Chat, Text("see you in spring"), default);
+        await TestPeer.Eventually(async () => (await ann.Api.EntriesAsync(ws, ToolKind.Chat, default)).Count == 1, "bob's post reaches ann");
+        Assert.NotEqual("dormant", (await DeviceAsync(ann, ws, bobInfo.Device)).Presence);
+
+        await bob.Host.DisposeAsync();
+        clock.Offset = TimeSpan.FromDays(22);
+        var winter = await ann.Api.CreateEntryAsync(ws, ToolKind.Chat, Text("written while bob was away"), default);
+        await TestPeer.Eventually(async () => (await DeviceAsync(ann, ws, bobInfo.Device)).Presence == "dormant", "bob's device is dormant at ann");
+
+        // Bob comes back: his copy has not been entered for 22 days, so it is dormant and does not sync.
+        await bob.RestartAsync();
+        await TestPeer.ConnectAsync(ann, bob);
+        await TestPeer.Eventually(async () => (await bob.Api.ShowWorkspaceAsync(ws, default)).Dormant, "bob's copy is dormant");
+        var refused = await Assert.ThrowsAsync<PeerRequestException>(() => bob.Api.CreateEntryAsync(ws, ToolKind.Chat, Text("hello?"), default));
+        Assert.Equal(409, refused.Status);
+        Assert.DoesNotContain(await bob.Api.EntriesAsync(ws, ToolKind.Chat, default), e => e.Id == winter);
+
+        // Only a manager's re-invitation wakes it; then it catches up from Ann.
+        Assert.Equal(1, await ann.Api.ReinviteAsync(ws, bobInfo.Account, default));
+        await TestPeer.Eventually(async () => !(await bob.Api.ShowWorkspaceAsync(ws, default)).Dormant, "bob's copy wakes");
+        await TestPeer.Eventually(async () =>
+            (await ann.Api.ShowWorkspaceAsync(ws, default)).StateHash == (await bob.Api.ShowWorkspaceAsync(ws, default)).StateHash, "bob catches up");
+        Assert.Contains(await bob.Api.EntriesAsync(ws, ToolKind.Chat, default), e => e.Id == winter);
+        await bob.Api.CreateEntryAsync(ws, ToolKind.Chat, Text("back"), default);
+        await TestPeer.Eventually(async () => (await ann.Api.EntriesAsync(ws, ToolKind.Chat, default)).Count == 3, "bob's new post reaches ann");
+        Assert.NotEqual("dormant", (await DeviceAsync(ann, ws, bobInfo.Device)).Presence);
+    }
+}
