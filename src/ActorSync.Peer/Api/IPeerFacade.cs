@@ -72,6 +72,12 @@ public sealed record WorkspaceDetails(
     /// <summary>Members removed (and not invited again), with the deletion receipts their devices signed.</summary>
     public IReadOnlyList<RemovedMemberView> Removed { get; init; } = [];
 
+    /// <summary>The delta log held here: how much of it every active member has confirmed, and who holds the rest back.</summary>
+    public RetentionView? Retention { get; init; }
+
+    /// <summary>When this device last had the workspace open, heard a member in it or wrote to it (ISO 8601).</summary>
+    public string? EnteredAt { get; init; }
+
     /// <summary>True when this device's copy is dormant: not synced until a manager re-invites it.</summary>
     public bool Dormant { get; init; }
 }
@@ -79,6 +85,12 @@ public sealed record WorkspaceDetails(
 /// <param name="Deleted">Per device of the removed member that has sent a signed deletion receipt: when it deleted its copy.</param>
 /// <param name="Overridden">True when a manager set it; false for the default table.</param>
 public sealed record PermissionView(string Tool, string Kind, string Role, IReadOnlyList<string> Permissions, bool Overridden);
+
+/// <param name="Logged">Deltas in this device's log.</param>
+/// <param name="HeldByAll">Of those, how many every active (not dormant) member device has confirmed holding.</param>
+/// <param name="PinnedBy">Active member devices that have not confirmed some of the log, with how many.</param>
+public sealed record RetentionView(long Logged, long HeldByAll, IReadOnlyList<PinView> PinnedBy);
+public sealed record PinView(string Member, string Device, long Deltas);
 
 public sealed record RemovedMemberView(string Account, string Name, string Removal, IReadOnlyList<DeletionView> Deleted);
 public sealed record DeletionView(string Device, string DeletedAt);

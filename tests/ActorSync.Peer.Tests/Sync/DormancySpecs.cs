@@ -29,12 +29,32 @@ public class DormancySpecs
         await TestPeer.Eventually(async () => (await ann.Api.EntriesAsync(ws, ToolKind.Chat, default)).Count == 1, "bob's post reaches ann");
         Assert.NotEqual("dormant", (await DeviceAsync(ann, ws, bobInfo.Device)).Presence);
 
+        await TestPeer.Eventually(async () => (await ann.Api.ShowWorkspaceAsync(ws, default)).Retention is { PinnedBy.Count: 0 },
+            "bob confirms all of ann's log");
         await bob.Host.DisposeAsync();
-        clock.Offset = TimeSpan.FromDays(22);
         var winter = await ann.Api.CreateEntryAsync(ws, ToolKind.Chat, Text("written while bob was away"), default);
-        await TestPeer.Eventually(async () => (await DeviceAsync(ann, ws, bobInfo.Device)).Presence == "dormant", "bob's device is dormant at ann");
+        // Bob has not confirmed Ann's new delta: he pins it in her log...
+        var pinned = (await ann.Api.ShowWorkspaceAsync(ws, default)).Retention!;
+        Assert.Equal(1, pinned.PinnedBy.Single(p => p.Device == bobInfo.Device).Deltas);
+        Assert.Equal(pinned.Logged - 1, pinned.HeldByAll);
 
-        // Bob comes back: his copy has not been entered for 22 days, so it is dormant and does not sync.
+        // Weeks pass for Ann, who keeps her peer running (it counts as entering the workspace every
+        // day); Bob's stays stopped.
+        for (var day = 3; day <= 24; day += 3)
+        {
+            clock.Offset = TimeSpan.FromDays(day);
+            var now = clock.GetUtcNow();
+            await TestPeer.Eventually(async () => DateTimeOffset.Parse((await ann.Api.ShowWorkspaceAsync(ws, default)).EnteredAt!) >= now,
+                $"ann's peer keeps the workspace entered on day {day}");
+        }
+        Assert.False((await ann.Api.ShowWorkspaceAsync(ws, default)).Dormant);
+        await TestPeer.Eventually(async () => (await DeviceAsync(ann, ws, bobInfo.Device)).Presence == "dormant", "bob's device is dormant at ann");
+        // ...until he is dormant: then he holds nothing back.
+        var released = (await ann.Api.ShowWorkspaceAsync(ws, default)).Retention!;
+        Assert.Empty(released.PinnedBy);
+        Assert.Equal(released.Logged, released.HeldByAll);
+
+        // Bob comes back: his copy has not been entered for 24 days, so it is dormant and does not sync.
         await bob.RestartAsync();
         await TestPeer.ConnectAsync(ann, bob);
         await TestPeer.Eventually(async () => (await bob.Api.ShowWorkspaceAsync(ws, default)).Dormant, "bob's copy is dormant");
@@ -51,5 +71,7 @@ public class DormancySpecs
         await bob.Api.CreateEntryAsync(ws, ToolKind.Chat, Text("back"), default);
         await TestPeer.Eventually(async () => (await ann.Api.EntriesAsync(ws, ToolKind.Chat, default)).Count == 3, "bob's new post reaches ann");
         Assert.NotEqual("dormant", (await DeviceAsync(ann, ws, bobInfo.Device)).Presence);
+        await TestPeer.Eventually(async () => (await ann.Api.ShowWorkspaceAsync(ws, default)).Retention is { PinnedBy.Count: 0 } r && r.HeldByAll == r.Logged,
+            "bob confirms everything again");
     }
 }

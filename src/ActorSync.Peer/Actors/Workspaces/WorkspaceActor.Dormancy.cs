@@ -14,8 +14,9 @@ namespace ActorSync.Peer.Actors.Workspaces;
 /// <summary>
 /// Dormancy (ARCHITECTURE section 5). A member device not heard from in this workspace for
 /// actorsync.workspace.dormant-after is dormant here: no summaries or deltas go to it. A device whose
-/// own copy has not been entered for that long (no member heard, nothing written) stops syncing it
-/// until a manager re-invites it; it then catches up from the members, who still hold every delta.
+/// own copy has not been entered for that long (the peer not running it, no member heard, nothing
+/// written: a machine stopped or suspended for weeks) stops syncing it until a manager re-invites
+/// it; it then catches up from the members, who still hold every delta.
 /// Judged on the peer's clock (injectable), from times recorded in the journal.
 /// </summary>
 public sealed partial class WorkspaceActor
@@ -23,6 +24,8 @@ public sealed partial class WorkspaceActor
     private readonly Dictionary<DeviceId, long> _heard = [];
     private readonly Dictionary<DeviceId, long> _heardRecorded = [];
     private long _entered;
+    private long _enteredRecorded;
+    private long _reentered;
     private bool _dormant;
 
     /// <summary>How stale a recorded "heard from" may get before it is written again: small against dormant-after, rare against traffic.</summary>
@@ -42,7 +45,22 @@ public sealed partial class WorkspaceActor
         }
     }
 
-    private void RecoverEntered(WorkspaceEntered entered) => _entered = Math.Max(_entered, entered.Millis);
+    private void RecoverEntered(WorkspaceEntered entered)
+    {
+        _entered = _enteredRecorded = Math.Max(_entered, entered.Millis);
+        if (entered.Reentry) _reentered = Math.Max(_reentered, entered.Millis);
+    }
+
+    /// <summary>The copy is open on a running peer: it counts as entered now (recorded about daily, so a long stop shows).</summary>
+    private void Entered()
+    {
+        if (_dormant || _replica is null || _leaving is not null) return;
+        var now = _peer.NowMillis;
+        _entered = Math.Max(_entered, now);
+        if (now - _enteredRecorded < RecordHeardEvery) return;
+        _enteredRecorded = now;
+        PersistAsync(new WorkspaceEntered { Millis = now }, _ => { });
+    }
 
     private bool OnDormancy(object message)
     {
@@ -80,11 +98,12 @@ public sealed partial class WorkspaceActor
         PersistAsync(new MemberSeen { Device = device.ToWire(), Millis = now }, _ => { });
     }
 
-    /// <summary>Not heard from for dormant-after, counting from when it joined the workspace if never heard at all.</summary>
+    /// <summary>Not heard from for dormant-after, counting from when it joined the workspace if never heard at all (or from this device's own re-entry).</summary>
     private bool IsDormant(DeviceId device)
     {
         if (_replica is null || device == _peer.Device.Id) return false;
-        var last = _heard.TryGetValue(device, out var heard) ? heard : JoinedAt(device);
+        // Re-entering after this device's own dormancy restarts every member's count: the silence was its own.
+        var last = Math.Max(_reentered, _heard.TryGetValue(device, out var heard) ? heard : JoinedAt(device));
         return _peer.NowMillis - last > (long)_peer.Settings.DormantAfter.TotalMilliseconds;
     }
 
@@ -105,7 +124,7 @@ public sealed partial class WorkspaceActor
         return _peer.NowMillis;
     }
 
-    /// <summary>When this device last took part in the workspace: heard a member, wrote something, or was re-invited.</summary>
+    /// <summary>When this device last took part in the workspace: had it open, heard a member, wrote something, or was re-invited.</summary>
     private long LastEntered()
     {
         var last = _entered;
@@ -197,10 +216,10 @@ public sealed partial class WorkspaceActor
         }
         var now = _peer.NowMillis;
         var wrapped = Core.Crypto.KeyWrap.Wrap(_replica.Keyring.Export(), _peer.Account.Agreement.PublicKeyBytes, KeyContext);
-        PersistAll(new IMessage[] { new KeyringRecorded { Wrapped = ByteString.CopyFrom(wrapped) }, new WorkspaceEntered { Millis = now } }, e =>
+        PersistAll(new IMessage[] { new KeyringRecorded { Wrapped = ByteString.CopyFrom(wrapped) }, new WorkspaceEntered { Millis = now, Reentry = true } }, e =>
         {
             if (e is not WorkspaceEntered) return;
-            _entered = now;
+            _entered = _enteredRecorded = _reentered = now;
             _dormant = false;
             _log.Info("Workspace {Workspace} re-entered after a re-invitation by {Inviter}: catching up", _id, invitation.Inviter.Name);
             Publish("workspace", $"{invitation.Inviter.Name} re-invited you to {admin.Name}; catching up");

@@ -72,6 +72,7 @@ public sealed partial class WorkspaceActor
             case AntiEntropyTick:
                 CheckDormant();
                 if (_dormant) return true;
+                Entered();
                 foreach (var s in _sync.Values.Where(s => s.LinkUp && s.Route == "direct" && !IsDormant(s.Device))) SendSummary(s);
                 return true;
             default:

@@ -97,6 +97,7 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
         // Removed while this device was stopped (or stopped halfway through leaving): leave now.
         CheckRemoved();
         CheckDormant();
+        Entered();
     }
 
     private sealed record AntiEntropyTick;
@@ -156,7 +157,7 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
                 Sender.Tell(ReadFile(get.Name));
                 break;
             case GetDetails:
-                Sender.Tell(WorkspaceViews.Details(_replica, _sync, _peer.Backlog, _receipts, IsDormant, _dormant));
+                Sender.Tell(WorkspaceViews.Details(_replica, _sync, _peer.Backlog, _receipts, IsDormant, _dormant) with { EnteredAt = Iso(LastEntered()) });
                 break;
             case GetSummary:
                 Sender.Tell(WorkspaceViews.Summary(_replica));
@@ -176,6 +177,8 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
                 break;
         }
     }
+
+    private static string Iso(long millis) => DateTimeOffset.FromUnixTimeMilliseconds(millis).ToString("O");
 
     private ToolId? ToolOf(ToolKind kind) => kind == ToolKind.Workspace ? ToolId.Workspace : _replica!.State.DefaultTool(kind);
 
@@ -219,6 +222,8 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
             sender.Tell(new Created(_id));
             // Ask every device of the inviter for the first copy.
             foreach (var d in _joinedBy.Inviter.Devices) SendSummary(SyncOf(d.Id));
+            // Links that came up before this workspace existed: without their routes no periodic summaries go out.
+            _links.Tell(new Links.LinkProtocol.GetLinks());
         });
     }
 

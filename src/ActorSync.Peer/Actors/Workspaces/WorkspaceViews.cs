@@ -36,7 +36,38 @@ internal static class WorkspaceViews
         {
             Removed = Removed(r, receipts ?? new Dictionary<DeviceId, Core.Lifecycle.DeletionReceipt>()),
             Dormant = selfDormant,
+            Retention = Retention(r, sync, dormant),
         };
+    }
+
+    /// <summary>
+    /// What pruning would go by: a delta every active member device has confirmed (by summary or
+    /// ack, not merely been sent) is no longer needed to sync the current members; the devices
+    /// that have not confirmed some of the log pin it. Dormant devices pin nothing.
+    /// </summary>
+    private static RetentionView Retention(Replica r, IReadOnlyDictionary<DeviceId, MemberSync> sync, Func<DeviceId, bool>? dormant)
+    {
+        var active = r.State.Current.Members.Values
+            .SelectMany(m => m.Card.Devices.Select(d => (Member: m.Name, Device: d.Id)))
+            .Where(x => x.Device != r.Device && dormant?.Invoke(x.Device) != true)
+            .Select(x => (x.Member, x.Device, Confirmed: sync.GetValueOrDefault(x.Device)?.Confirmed ?? Core.Causality.VersionVector.Empty))
+            .ToList();
+        var missing = new long[active.Count];
+        long heldByAll = 0;
+        for (var i = 0; i < r.LogCount; i++)
+        {
+            var id = r.LogAt(i).Id;
+            var all = true;
+            for (var k = 0; k < active.Count; k++)
+            {
+                if (active[k].Confirmed.Contains(id)) continue;
+                missing[k]++;
+                all = false;
+            }
+            if (all) heldByAll++;
+        }
+        var pins = active.Select((a, k) => new PinView(a.Member, a.Device.ToString(), missing[k])).Where(p => p.Deltas > 0).ToList();
+        return new RetentionView(r.LogCount, heldByAll, pins);
     }
 
     private static List<RemovedMemberView> Removed(Replica r, IReadOnlyDictionary<DeviceId, Core.Lifecycle.DeletionReceipt> receipts)
