@@ -17,7 +17,7 @@ namespace ActorSync.Peer.Actors.Workspaces;
 /// <see cref="WorkspaceActor"/> for each (named by workspace id), creates and joins new ones, and
 /// routes API requests and link frames to them.
 /// </summary>
-public sealed class WorkspaceManager : UntypedPersistentActor
+public sealed partial class WorkspaceManager : UntypedPersistentActor
 {
     private readonly PeerContext _peer;
     private readonly IActorRef _links;
@@ -118,6 +118,12 @@ public sealed class WorkspaceManager : UntypedPersistentActor
             case ListWorkspaces:
                 var asks = _known.Select(w => Child(w).Ask(new GetSummary(), _peer.Settings.AskTimeout)).ToList();
                 Task.WhenAll(asks).PipeTo(Sender, success: all => new WorkspaceList(all.OfType<Api.WorkspaceSummary>().ToList()));
+                break;
+            case WorkspaceBackupProtocol.ImportWorkspace import:
+                Import(import);
+                break;
+            case ImportAnswered answered:
+                Imported(answered);
                 break;
             default:
                 Unhandled(message);
