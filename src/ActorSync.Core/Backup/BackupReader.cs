@@ -6,9 +6,9 @@ namespace ActorSync.Core.Backup;
 /// <summary>
 /// Decrypts a backup written by <see cref="BackupWriter"/> as it is read. A segment's bytes are
 /// handed out only after its tag checks, and the final segment's only once the file is known to end
-/// right after it; any failure (wrong passphrase, a changed, missing, reordered or added byte) throws
-/// <see cref="BackupFormatException"/> with one message. Callers that must not act on a prefix of a
-/// damaged file read it through once first (the CLI does before an import).
+/// right after it; any failure (wrong passphrase, a changed, missing, reordered or added byte)
+/// throws <see cref="BackupFormatException"/> with one message. <see cref="VerifyAndRewind"/> proves
+/// a whole file before a caller acts on any of it.
 /// </summary>
 public sealed class BackupReader : Stream
 {
@@ -23,6 +23,7 @@ public sealed class BackupReader : Stream
     private ulong _index;
     private bool _ended;
     private bool _disposed;
+    private readonly long _start;
 
     private BackupReader(Stream inner, BackupHeader header, ReadOnlySpan<byte> passphrase)
     {
@@ -40,6 +41,22 @@ public sealed class BackupReader : Stream
         }
         _segment = new byte[header.SegmentSize + BackupWriter.TagSize];
         _plain = new byte[header.SegmentSize];
+        _start = inner.CanSeek ? inner.Position : -1;
+    }
+
+    /// <summary>
+    /// Reads the rest of the file through, checking every segment and its end, and goes back to the
+    /// first segment: a caller can prove a whole file before acting on any of it, deriving the key
+    /// once. Needs a seekable file.
+    /// </summary>
+    public void VerifyAndRewind()
+    {
+        if (_start < 0) throw new NotSupportedException("verifying first needs a seekable file");
+        CopyTo(Null);
+        _inner.Seek(_start, SeekOrigin.Begin);
+        _index = 0;
+        _ended = false;
+        _position = _length = 0;
     }
 
     public BackupHeader Header => _header;
@@ -51,13 +68,6 @@ public sealed class BackupReader : Stream
         if (header.Kind != expected)
             throw new BackupFormatException($"this file is {BackupHeader.Describe(header.Kind)}, not {BackupHeader.Describe(expected)}");
         return new BackupReader(inner, header, passphrase);
-    }
-
-    /// <summary>Reads the whole file, checking every segment and its end, and keeps nothing.</summary>
-    public static void Verify(Stream inner, BackupKind expected, ReadOnlySpan<byte> passphrase)
-    {
-        using var reader = Open(inner, expected, passphrase);
-        reader.CopyTo(Null);
     }
 
     public override bool CanRead => !_disposed;
