@@ -77,4 +77,41 @@ public sealed class BackupRestoreSpecs
         await annNew.StartAsync();
         Assert.Equal(after, await PeerCluster.StateHashAsync(annNew, ws));
     }
+
+    [Fact(Timeout = PeerProcessesCollection.TestTimeout)]
+    public async Task An_imported_workspace_should_sync_again_with_the_other_members()
+    {
+        await using var cluster = new PeerCluster();
+        var peers = await cluster.StartAsync("Ann", "Bob");
+        var (ann, bob) = (peers[0], peers[1]);
+        await PeerCluster.ExchangeCardsAsync(ann, bob);
+        var ws = await PeerCluster.CreateWorkspaceAsync(ann, "Garden club");
+        await cluster.InviteAndJoinAsync(ann, ws, (bob, "participant"));
+        await ann.OkAsync("discussion", "post", ws, "Before the backup.");
+        await cluster.ConvergedAsync(ws, ann, bob);
+
+        var export = Path.Combine(cluster.Root, "garden.asbackup");
+        (await Cli(Secret, "ws", "export", "--home", ann.Home, ws, export)).EnsureSuccess();
+        var account = Path.Combine(cluster.Root, "ann.asbackup");
+        (await Cli(Secret, "account", "backup", "--home", ann.Home, account)).EnsureSuccess();
+        Assert.Equal(0, await ann.TerminateAsync());
+
+        // Bob writes while Ann's device is gone; Ann comes back on a new home from her two files.
+        await bob.OkAsync("discussion", "post", ws, "While Ann was away.");
+        var fresh = Path.Combine(cluster.Root, "ann-new");
+        (await Cli(Secret, "account", "restore", "--home", fresh, account)).EnsureSuccess();
+        await using var annNew = new PeerProcess("Ann", fresh);
+        await annNew.StartAsync();
+        (await Cli(Secret, "ws", "import", "--home", fresh, export)).EnsureSuccess();
+        // Contacts are not in an account backup: Ann adds Bob's card again (with where he listens).
+        await annNew.OkAsync("contact", "add", (await bob.OkAsync("card")).LastLine, "--address", bob.LinkAddress);
+
+        await cluster.ConvergedAsync(ws, annNew, bob);
+        Assert.Equal(["Before the backup.", "While Ann was away."],
+            (await Listings.DiscussionAsync(annNew, ws)).Select(e => e.Text).Order(StringComparer.Ordinal));
+        await annNew.OkAsync("discussion", "post", ws, "Back on a new machine.");
+        await cluster.EventuallyAsync("Bob to see Ann's post from her new machine", () => Listings.DiscussionAsync(bob, ws),
+            l => l.Count == 3, Listings.Describe);
+        await cluster.ConvergedAsync(ws, annNew, bob);
+    }
 }
