@@ -25,7 +25,8 @@ public sealed class ApiServerSpecs
         await using var api = await TestApi.StartAsync();
         using var client = api.Authorized(token);
 
-        foreach (var (method, path) in new[] { ("GET", "v1/info"), ("POST", "v1/workspaces"), ("GET", "v1/no/such/route"), ("PUT", "v1/workspaces/ws1/files/a.txt") })
+        foreach (var (method, path) in new[] { ("GET", "v1/info"), ("POST", "v1/workspaces"), ("GET", "v1/no/such/route"), ("PUT", "v1/workspaces/ws1/files/a.txt"),
+                     ("GET", "v1/workspaces/ws1/export"), ("POST", "v1/workspaces/import") })
         {
             using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent("{\"name\":\"x\"}", Encoding.UTF8, "application/json") };
             using var response = await client.SendAsync(request);
@@ -82,6 +83,8 @@ public sealed class ApiServerSpecs
         { "DELETE", "v1/workspaces/ws1/tools/sketchpad/entries/dev1.7", null, HttpStatusCode.NoContent, "DeleteEntryAsync(ws1, Sketchpad, dev1.7)" },
         { "DELETE", "v1/workspaces/ws1/tools/Pictures/entries/dev1.8", null, HttpStatusCode.NoContent, "DeleteEntryAsync(ws1, Pictures, dev1.8)" },
         { "GET", "v1/workspaces/ws1/files", null, HttpStatusCode.OK, "FilesAsync(ws1)" },
+        { "GET", "v1/workspaces/ws1/export", null, HttpStatusCode.OK, "ExportWorkspaceAsync(ws1)" },
+        { "POST", "v1/workspaces/import", "bundle bytes", HttpStatusCode.Created, "ImportWorkspaceAsync()" },
     };
 
     [Theory(Timeout = Timeout)]

@@ -273,7 +273,7 @@ public sealed class CliVerbSpecs
     [InlineData(new[] { "ws", "invite", "--home", "h", "ws1", "acc", "--role", "owner" }, "actorsync ws invite: unknown role 'owner' (manager|participant|guest)\nusage: actorsync ws invite --home DIR WS ACCOUNT [--role manager|participant|guest]\n")]
     [InlineData(new[] { "calendar", "add", "--home", "h", "ws1", "Dig" }, "actorsync calendar add: --start ISO is required\nusage: actorsync calendar add --home DIR WS TITLE --start ISO [--end ISO] [--location L] [--notes N]\n")]
     [InlineData(new[] { "notepad", "edit", "--home", "h", "ws1", "dev1.2" }, "actorsync notepad edit: nothing to change\nusage: actorsync notepad edit --home DIR WS ID [TEXT] [--title T]\n")]
-    [InlineData(new[] { "ws" }, "actorsync ws: which one? (create, list, show, invite, invitations, accept, uninvite, role, reinvite, permissions, permit; see: actorsync help ws)\n")]
+    [InlineData(new[] { "ws" }, "actorsync ws: which one? (create, list, show, invite, invitations, accept, uninvite, role, reinvite, permissions, permit, export, import; see: actorsync help ws)\n")]
     [InlineData(new[] { "frobnicate" }, "actorsync: unknown verb 'frobnicate' (try: actorsync help)\n")]
     public async Task Verbs_should_refuse_a_wrong_command_line_with_exit_code_2_before_calling_the_peer(string[] args, string error)
     {

@@ -16,6 +16,7 @@ internal static class CliApp
         ("Workspaces and members", WorkspaceVerbs.All),
         ("Tools (WS is a workspace id; ID an entry id as the listings print it)", [.. EntryVerbs.All, .. FileVerbs.All]),
         ("Alerts", WatchVerb.All),
+        ("Backup (passphrase from ACTORSYNC_PASSPHRASE, else asked on the terminal)", BackupVerbs.All),
         ("Simulation", SimVerb.All),
         ("Performance", BenchVerb.All),
     ];

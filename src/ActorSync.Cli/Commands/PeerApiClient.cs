@@ -88,6 +88,15 @@ internal sealed class PeerApiClient : IDisposable
         return await Read<T>(response, ct);
     }
 
+    /// <summary>Posts a stream (an import) and reads the JSON answer; no time bound, as for uploads.</summary>
+    public async Task<T> PostStreamAsync<T>(string route, Stream content, CancellationToken ct)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, route) { Content = new StreamContent(content) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        using var response = await Send(request, HttpCompletionOption.ResponseContentRead, ct, ct);
+        return await Read<T>(response, ct);
+    }
+
     public async Task DownloadAsync(string route, Stream destination, CancellationToken ct)
     {
         using var response = await Send(new HttpRequestMessage(HttpMethod.Get, route), HttpCompletionOption.ResponseHeadersRead, ct, ct);

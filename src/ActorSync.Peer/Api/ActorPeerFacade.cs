@@ -17,7 +17,7 @@ namespace ActorSync.Peer.Api;
 /// The API's view of the running peer: each call is one ask into the actor tree (the /device
 /// actor), with the reply mapped to a DTO or a <see cref="PeerRequestException"/>.
 /// </summary>
-public sealed class ActorPeerFacade : IPeerFacade
+public sealed partial class ActorPeerFacade : IPeerFacade
 {
     private readonly ActorSystem _system;
     private readonly IActorRef _device;

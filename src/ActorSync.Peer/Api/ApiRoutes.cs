@@ -64,6 +64,7 @@ internal static class ApiRoutes
 
         MapEntries(v1.MapGroup("/workspaces/{ws}/tools/{kind}/entries"), facade);
         MapFiles(v1.MapGroup("/workspaces/{ws}/files"), facade, limits);
+        BackupRoutes.Map(v1, facade, limits);
 
         v1.MapGet("/watch", (HttpContext ctx, string? ws) =>
             AlertStream.Run(ctx, facade, string.IsNullOrWhiteSpace(ws) ? null : ws, limits.Heartbeat, stopping));

@@ -8,7 +8,7 @@ namespace ActorSync.Peer.Api;
 /// (workspace ids, account ids, entry ids) exactly as the CLI prints them. Failures throw
 /// <see cref="PeerRequestException"/> with a one-line message safe to show to the user.
 /// </summary>
-public interface IPeerFacade
+public partial interface IPeerFacade
 {
     Task<PeerInfo> InfoAsync(CancellationToken ct);
     Task<string> CardAsync(CancellationToken ct);

@@ -128,6 +128,29 @@ internal sealed class RecordingFacade : IPeerFacade
         }
     }
 
+    /// <summary>What an export streams (a workspace bundle as far as the CLI knows: it only encrypts it).</summary>
+    public byte[] Export { get; set; } = [];
+
+    /// <summary>The bodies imports received, in order.</summary>
+    public ConcurrentQueue<byte[]> Imports { get; } = new();
+
+    public async Task ExportWorkspaceAsync(string workspace, Stream destination, CancellationToken ct)
+    {
+        Record([workspace]);
+        ThrowIfFailing();
+        await destination.WriteAsync(Export, ct);
+    }
+
+    public async Task<string> ImportWorkspaceAsync(Stream export, CancellationToken ct)
+    {
+        Record([]);
+        ThrowIfFailing();
+        using var copy = new MemoryStream();
+        await export.CopyToAsync(copy, ct);
+        Imports.Enqueue(copy.ToArray());
+        return "ws1";
+    }
+
     private Task<T> Answer<T>(T value, object?[]? args = null, [CallerMemberName] string method = "")
     {
         Record(args ?? [], method);

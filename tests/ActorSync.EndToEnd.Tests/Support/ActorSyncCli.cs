@@ -55,9 +55,14 @@ public static class ActorSyncCli
     }
 
     /// <summary>Runs one verb to completion (bounded by <paramref name="timeout"/>) and returns what it did.</summary>
-    public static async Task<CliResult> RunAsync(IReadOnlyList<string> args, TimeSpan? timeout = null)
+    /// <param name="environment">Variables to set for this run only (null removes one).</param>
+    public static async Task<CliResult> RunAsync(IReadOnlyList<string> args, TimeSpan? timeout = null,
+        IReadOnlyDictionary<string, string?>? environment = null)
     {
         var info = StartInfo(Dotnet, [Dll, .. args]);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+            if (value is null) info.Environment.Remove(name);
+            else info.Environment[name] = value;
         info.RedirectStandardOutput = true;
         info.RedirectStandardError = true;
         info.RedirectStandardInput = true;

@@ -113,6 +113,9 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
             case Initialize:
                 Sender.Tell(new Refused("the workspace exists already"));
                 break;
+            case WorkspaceBackupProtocol.ImportWorkspace import:
+                Import(import);
+                break;
             case WorkspaceProtocol.Flush:
                 // Runs after every PersistAsync started before it (Akka keeps their order).
                 var flushing = Sender;
@@ -158,6 +161,9 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
                 break;
             case GetDetails:
                 Sender.Tell(WorkspaceViews.Details(_replica, _sync, _peer.Backlog, _receipts, IsDormant, _dormant) with { EnteredAt = Iso(LastEntered()) });
+                break;
+            case WorkspaceBackupProtocol.ExportWorkspace:
+                ExportTo(Sender);
                 break;
             case GetSummary:
                 Sender.Tell(WorkspaceViews.Summary(_replica));

@@ -18,7 +18,7 @@ namespace ActorSync.Peer.Actors.Workspaces;
 /// <see cref="WorkspaceActor"/> for each (named by workspace id), creates and joins new ones, and
 /// routes API requests and link frames to them.
 /// </summary>
-public sealed class WorkspaceManager : UntypedPersistentActor, IWithTimers
+public sealed partial class WorkspaceManager : UntypedPersistentActor, IWithTimers
 {
     private readonly PeerContext _peer;
     private readonly IActorRef _links;
@@ -146,6 +146,12 @@ public sealed class WorkspaceManager : UntypedPersistentActor, IWithTimers
             case ListWorkspaces:
                 var asks = _known.Select(w => Child(w).Ask(new GetSummary(), _peer.Settings.AskTimeout)).ToList();
                 Task.WhenAll(asks).PipeTo(Sender, success: all => new WorkspaceList(all.OfType<Api.WorkspaceSummary>().ToList()));
+                break;
+            case WorkspaceBackupProtocol.ImportWorkspace import:
+                Import(import);
+                break;
+            case ImportAnswered answered:
+                Imported(answered);
                 break;
             default:
                 Unhandled(message);

@@ -1,0 +1,25 @@
+using ActorSync.Core.Deltas;
+using ActorSync.Core.Identity;
+
+namespace ActorSync.Peer.Actors.Workspaces;
+
+/// <summary>
+/// Export and import of a whole workspace (backup). Local messages only: they carry keys in clear
+/// and never reach the serializer or a link.
+/// </summary>
+public static class WorkspaceBackupProtocol
+{
+    /// <summary>To a workspace actor: answered with <see cref="WorkspaceExport"/>.</summary>
+    public sealed record ExportWorkspace;
+
+    /// <summary>The keyring (<see cref="Core.Crypto.EpochKeyring.Export"/>) and every applied delta in the order applied (a causal order).</summary>
+    public sealed record WorkspaceExport(WorkspaceId Workspace, byte[] Keyring, IReadOnlyList<SealedDelta> Deltas);
+
+    /// <summary>
+    /// To the workspace manager, which hands it to a new workspace actor: rebuild the workspace from
+    /// an export, verifying every delta as if a member had sent it. Answered with
+    /// <see cref="WorkspaceProtocol.Created"/> once it is durable, or a refusal (409 when this device
+    /// holds the workspace already); a refused import leaves nothing behind.
+    /// </summary>
+    public sealed record ImportWorkspace(WorkspaceId Workspace, byte[] Keyring, IReadOnlyList<byte[]> Deltas);
+}
