@@ -46,6 +46,8 @@ public static class FileTransfer
             whole.AppendData(chunk);
             size += chunk.Length;
             chunks.Add(new FileChunk(SHA256.HashData(chunk), chunk.Length));
+            // One version names at most this many chunks (its delta must stay decodable everywhere): stop reading now rather than at the end.
+            if (chunks.Count > OpCodec.MaxChunks) throw new PeerRequestException($"the file has more than {OpCodec.MaxChunks} chunks (several GiB)", 413);
             window.Add(chunk);
             windowBytes += chunk.Length;
             if (windowBytes < WindowBytes) continue;

@@ -46,10 +46,10 @@ public sealed partial class WorkspaceActor
     }
 
     /// <summary>Refuses what cannot succeed before any content is sent: a bad name, no files tool, no right to add content.</summary>
-    private Refused? CheckUpload(string name, out ToolId tool)
+    private Refused? CheckUpload(string? name, out ToolId tool)
     {
         tool = default;
-        if (!FilePaths.IsValid(name)) return new Refused("not a valid file name (relative path, no '..')");
+        if (name is not null && !FilePaths.IsValid(name)) return new Refused("not a valid file name (relative path, no '..')");
         if (_replica!.State.DefaultTool(ToolKind.Files) is not { } files) return new Refused("the workspace has no files tool", 404);
         tool = files;
         var admin = _replica.State.Current;
@@ -62,7 +62,7 @@ public sealed partial class WorkspaceActor
 
     private void StoreChunks(IReadOnlyList<byte[]> chunks)
     {
-        if (CheckUpload("upload", out var tool) is { } refused)
+        if (CheckUpload(name: null, out var tool) is { } refused)
         {
             Sender.Tell(refused);
             return;
@@ -100,6 +100,11 @@ public sealed partial class WorkspaceActor
         if (CheckUpload(finish.Name, out var tool) is { } refused)
         {
             Sender.Tell(refused);
+            return;
+        }
+        if (finish.Chunks.Count > OpCodec.MaxChunks)
+        {
+            Sender.Tell(new Refused($"a file of at most {OpCodec.MaxChunks} chunks (this one has {finish.Chunks.Count})", 413));
             return;
         }
         var files = _replica!.State.FilesOf(tool);
