@@ -56,14 +56,10 @@ public static class FileTransfer
             (window, windowBytes) = ([], 0);
         }
         await Sent().ConfigureAwait(false);
-        if (window.Count > 0)
-        {
-            inFlight = ask(new UploadChunks(window), ct);
-            await Sent().ConfigureAwait(false);
-        }
+        // The last (or only) window rides with the version: one write for a small file.
         var hash = whole.GetHashAndReset();
-        var authored = (Authored)await ask(new FinishUpload(name, size, hash, chunks), ct).ConfigureAwait(false);
-        return new UploadResult(authored.Id, size, hash, chunks.Count, newChunks, newBytes);
+        var finished = (UploadFinished)await ask(new FinishUpload(name, size, hash, chunks, window), ct).ConfigureAwait(false);
+        return new UploadResult(finished.Version, size, hash, chunks.Count, newChunks + finished.New, newBytes + finished.NewBytes);
     }
 
     /// <summary>Writes the file's current version; refused (nothing written) if it is unknown or not all here.</summary>

@@ -22,8 +22,12 @@ public static class FileTransferProtocol
     /// </summary>
     public sealed record UploadChunks(IReadOnlyList<byte[]> Chunks);
 
-    /// <summary>Authors the version; every chunk it names must be in the workspace already.</summary>
-    public sealed record FinishUpload(string Name, long Size, byte[] ContentHash, IReadOnlyList<FileChunk> Chunks);
+    /// <summary>
+    /// Stores the last window of chunks (<paramref name="LastChunks"/>, possibly none) and authors the
+    /// version, in one write: a small file costs one write and one round trip. Every chunk the version
+    /// names must then be in the workspace.
+    /// </summary>
+    public sealed record FinishUpload(string Name, long Size, byte[] ContentHash, IReadOnlyList<FileChunk> Chunks, IReadOnlyList<byte[]> LastChunks);
 
     // --- download: OpenDownload, then ReadChunks window by window
 
@@ -46,6 +50,9 @@ public static class FileTransferProtocol
     /// <param name="New">Chunks authored now (the others were in the workspace already).</param>
     /// <param name="NewBytes">Sealed bytes of the deltas authored now: what the members will be sent.</param>
     public sealed record ChunksStored(int New, long NewBytes);
+
+    /// <summary>The version authored, and the chunks (and their sealed bytes) the finishing message stored.</summary>
+    public sealed record UploadFinished(DeltaId Version, int New, long NewBytes);
 
     public sealed record DownloadManifest(DeltaId Version, long Size, byte[] ContentHash, IReadOnlyList<FileChunk> Chunks);
 

@@ -62,19 +62,17 @@ public sealed partial class WorkspaceActor
 
     private void StoreChunks(IReadOnlyList<byte[]> chunks)
     {
-        if (CheckUpload(name: null, out var tool) is { } refused)
+        if ((CheckUpload(name: null, out var tool) ?? CheckChunks(chunks)) is { } refused)
         {
             Sender.Tell(refused);
-            return;
-        }
-        if (chunks.FirstOrDefault(c => c.Length is 0 or > StoreChunk.MaxSize) is { } bad)
-        {
-            Sender.Tell(new Refused($"a chunk of {bad.Length} bytes (1 to {StoreChunk.MaxSize})"));
             return;
         }
         var deltas = AuthorChunks(tool, chunks, out var rejection);
         CommitDeltas(deltas, rejection is null ? new ChunksStored(deltas.Count, deltas.Sum(d => (long)d.Bytes.Length)) : new Refused(rejection));
     }
+
+    private static Refused? CheckChunks(IReadOnlyList<byte[]> chunks) =>
+        chunks.FirstOrDefault(c => c.Length is 0 or > StoreChunk.MaxSize) is { } bad ? new Refused($"a chunk of {bad.Length} bytes (1 to {StoreChunk.MaxSize})") : null;
 
     /// <summary>Authors a StoreChunk per chunk the workspace does not hold yet (a repeat within the batch is found too: authoring applies at once).</summary>
     private List<SealedDelta> AuthorChunks(ToolId tool, IEnumerable<byte[]> chunks, out string? rejection)
@@ -95,9 +93,10 @@ public sealed partial class WorkspaceActor
         return deltas;
     }
 
-    private void FinishFile(FinishUpload finish)
+    /// <param name="wholeFile">Answer <see cref="Authored"/>, as to <see cref="PutFileContent"/>, rather than <see cref="UploadFinished"/>.</param>
+    private void FinishFile(FinishUpload finish, bool wholeFile = false)
     {
-        if (CheckUpload(finish.Name, out var tool) is { } refused)
+        if ((CheckUpload(finish.Name, out var tool) ?? CheckChunks(finish.LastChunks)) is { } refused)
         {
             Sender.Tell(refused);
             return;
@@ -107,39 +106,35 @@ public sealed partial class WorkspaceActor
             Sender.Tell(new Refused($"a file of at most {OpCodec.MaxChunks} chunks (this one has {finish.Chunks.Count})", 413));
             return;
         }
-        var files = _replica!.State.FilesOf(tool);
-        if (finish.Chunks.Any(c => files?.ChunkDelta(c.Hash) is null))
-        {
-            Sender.Tell(new Refused("the upload names content this workspace does not hold (send every chunk first)", 409));
-            return;
-        }
-        Commit(_replica.Author(tool, new PutFile(finish.Name, finish.Size, finish.ContentHash, finish.Chunks), _peer.NowMillis));
-    }
-
-    /// <summary>A whole small file in one message: cut and stored as an upload would be, in one write.</summary>
-    private void PutFile(PutFileContent put)
-    {
-        if (CheckUpload(put.Name, out var tool) is { } refused)
-        {
-            Sender.Tell(refused);
-            return;
-        }
-        var cuts = ContentChunker.Split(put.Content).Select(c => put.Content.AsSpan(c.Offset, c.Length).ToArray()).ToList();
-        var deltas = AuthorChunks(tool, cuts, out var rejection);
+        var deltas = AuthorChunks(tool, finish.LastChunks, out var rejection);
         if (rejection is not null)
         {
             CommitDeltas(deltas, new Refused(rejection));
             return;
         }
-        var chunks = cuts.Select(c => new FileChunk(SHA256.HashData(c), c.Length)).ToList();
-        var version = _replica!.Author(tool, new PutFile(put.Name, put.Content.Length, SHA256.HashData(put.Content), chunks), _peer.NowMillis);
+        var files = _replica!.State.FilesOf(tool);
+        if (finish.Chunks.Any(c => files?.ChunkDelta(c.Hash) is null))
+        {
+            CommitDeltas(deltas, new Refused("the upload names content this workspace does not hold (send every chunk first)", 409));
+            return;
+        }
+        var version = _replica.Author(tool, new PutFile(finish.Name, finish.Size, finish.ContentHash, finish.Chunks), _peer.NowMillis);
         if (!version.Ok)
         {
             CommitDeltas(deltas, new Refused(version.Rejection!));
             return;
         }
         deltas.AddRange(version.Deltas);
-        CommitDeltas(deltas, new Authored(version.Last.Id));
+        var stored = deltas.Take(deltas.Count - version.Deltas.Count).ToList();
+        CommitDeltas(deltas, wholeFile ? new Authored(version.Last.Id) : new UploadFinished(version.Last.Id, stored.Count, stored.Sum(d => (long)d.Bytes.Length)));
+    }
+
+    /// <summary>A whole small file in one message: cut and stored as an upload would be, in one write.</summary>
+    private void PutFile(PutFileContent put)
+    {
+        var cuts = ContentChunker.Split(put.Content).Select(c => put.Content.AsSpan(c.Offset, c.Length).ToArray()).ToList();
+        var chunks = cuts.Select(c => new FileChunk(SHA256.HashData(c), c.Length)).ToList();
+        FinishFile(new FinishUpload(put.Name, put.Content.Length, SHA256.HashData(put.Content), chunks, cuts), wholeFile: true);
     }
 
     private object Manifest(string name)
