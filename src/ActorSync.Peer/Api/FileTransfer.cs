@@ -23,14 +23,13 @@ public static class FileTransfer
 
     public static async Task<UploadResult> UploadAsync(AskWorkspace ask, string name, Stream content, CancellationToken ct)
     {
-        // Refused here (bad name, guest, no files tool) before a byte of the body is read.
-        await ask(new BeginUpload(name), ct).ConfigureAwait(false);
         using var whole = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var chunks = new List<FileChunk>();
         var window = new List<byte[]>();
         long size = 0, windowBytes = 0, newBytes = 0;
         var newChunks = 0;
         Task<object>? inFlight = null;
+        var begun = false;
 
         async Task Sent()
         {
@@ -51,6 +50,14 @@ public static class FileTransfer
             window.Add(chunk);
             windowBytes += chunk.Length;
             if (windowBytes < WindowBytes) continue;
+            if (!begun)
+            {
+                // A file bigger than one window: refused here (bad name, a guest, no files tool) before
+                // more than a window of the body is read. A smaller one goes in one FinishUpload,
+                // which checks the same, and costs one round trip.
+                await ask(new BeginUpload(name), ct).ConfigureAwait(false);
+                begun = true;
+            }
             await Sent().ConfigureAwait(false);
             inFlight = ask(new UploadChunks(window), ct);
             (window, windowBytes) = ([], 0);
