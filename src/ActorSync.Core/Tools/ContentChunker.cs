@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using ActorSync.Core.Operations;
 
@@ -75,7 +76,21 @@ public static class ContentChunker
     /// </summary>
     public static async IAsyncEnumerable<byte[]> ReadChunksAsync(Stream source, [EnumeratorCancellation] CancellationToken ct = default)
     {
-        var buffer = new byte[4 * MaxSize];
+        // Pooled: a fresh 1 MiB buffer per upload is a large-object allocation each time, which a
+        // stream of small files turns into gen-2 collections.
+        var buffer = ArrayPool<byte>.Shared.Rent(4 * MaxSize);
+        try
+        {
+            await foreach (var chunk in ReadChunksAsync(source, buffer, ct).ConfigureAwait(false)) yield return chunk;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static async IAsyncEnumerable<byte[]> ReadChunksAsync(Stream source, byte[] buffer, [EnumeratorCancellation] CancellationToken ct)
+    {
         int start = 0, filled = 0;
         var ended = false;
         while (true)
