@@ -1,5 +1,5 @@
-using Akka.Actor;
 using System.Security.Cryptography;
+using Akka.Actor;
 using ActorSync.Core.Deltas;
 using ActorSync.Core.Identity;
 using ActorSync.Core.Operations;
