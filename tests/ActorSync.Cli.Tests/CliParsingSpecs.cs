@@ -183,4 +183,37 @@ public sealed class CliParsingSpecs
 
         Assert.Equal("receiving the first copy of ws1: 0 deltas\nreceiving the first copy of ws1: 5 deltas\n", err.ToString().ReplaceLineEndings("\n"));
     }
+
+    [Fact]
+    public void TransferProgress_should_print_quarters_when_not_on_a_terminal_and_nothing_for_small_files()
+    {
+        using var err = new StringWriter();
+        var progress = new TransferProgress(err, interactive: false, "uploading", "big.bin", 40L << 20);
+        for (long sent = 0; sent <= 40L << 20; sent += 64 * 1024) progress.Report(sent);
+        progress.Finish();
+        Assert.Equal(
+            "uploading big.bin: 0% of 40 MiB\nuploading big.bin: 25% of 40 MiB\nuploading big.bin: 50% of 40 MiB\nuploading big.bin: 75% of 40 MiB\nuploading big.bin: 100% of 40 MiB\n",
+            err.ToString().ReplaceLineEndings("\n"));
+
+        using var quiet = new StringWriter();
+        var small = new TransferProgress(quiet, interactive: true, "uploading", "small.txt", 1024);
+        small.Report(1024);
+        small.Finish();
+        Assert.Equal("", quiet.ToString());
+    }
+
+    [Fact]
+    public void TransferProgress_should_redraw_one_line_in_place_on_a_terminal()
+    {
+        using var err = new StringWriter();
+        var progress = new TransferProgress(err, interactive: true, "downloading", "big.bin", 16L << 20);
+        progress.Report(8L << 20);
+        progress.Report(16L << 20);
+        progress.Finish();
+        var text = err.ToString();
+        Assert.StartsWith("\rdownloading big.bin: 8 MiB of 16 MiB (50%)", text, StringComparison.Ordinal);
+        Assert.Contains("\rdownloading big.bin: 16 MiB of 16 MiB (100%)", text, StringComparison.Ordinal);
+        // One line, ended once the transfer is over.
+        Assert.Equal(Environment.NewLine, text[text.IndexOf(Environment.NewLine, StringComparison.Ordinal)..]);
+    }
 }

@@ -124,6 +124,24 @@ public sealed class CliVerbSpecs
     }
 
     [Fact(Timeout = Timeout)]
+    public async Task Files_put_of_a_long_file_should_report_progress_on_stderr_in_a_few_lines_when_not_on_a_terminal()
+    {
+        await using var api = await TestApi.StartAsync();
+        var home = api.WriteHome();
+        var bytes = RandomNumberGenerator.GetBytes(20 * 1024 * 1024);
+        var source = Path.Combine(home, "big.bin");
+        await File.WriteAllBytesAsync(source, bytes);
+
+        var put = await CliRun.RunAsync("files", "put", "--home", home, "ws1", source);
+        Assert.Equal(0, put.ExitCode);
+        Assert.Equal(bytes, api.Facade.Files["big.bin"]);
+        var lines = put.Err.ToString().ReplaceLineEndings("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.InRange(lines.Length, 2, 5);
+        Assert.Equal("uploading big.bin: 100% of 20 MiB", lines[^1]);
+        Assert.StartsWith("stored big.bin: 20 MiB", put.Out.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = Timeout)]
     public async Task Files_verbs_should_round_trip_a_file_and_pictures_add_should_name_its_hash_and_size()
     {
         await using var api = await TestApi.StartAsync();

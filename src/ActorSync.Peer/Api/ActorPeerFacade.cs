@@ -157,18 +157,15 @@ public sealed partial class ActorPeerFacade : IPeerFacade
 
     public async Task<FileInfoView> PutFileAsync(string workspace, string name, Stream content, CancellationToken ct)
     {
-        using var buffer = new MemoryStream();
-        await content.CopyToAsync(buffer, ct).ConfigureAwait(false);
-        await AskWorkspace<Authored>(workspace, new PutFileContent(name, buffer.ToArray()), ct).ConfigureAwait(false);
+        var upload = await FileTransfer.UploadAsync((m, t) => AskWorkspace<object>(workspace, m, t), name, content, ct).ConfigureAwait(false);
         var files = await FilesAsync(workspace, ct).ConfigureAwait(false);
-        return files.FirstOrDefault(f => f.Name == name) ?? throw new PeerRequestException("the file was stored but is not listed", 500);
+        return files.FirstOrDefault(f => f.Name == name && f.Hash == Convert.ToHexStringLower(upload.ContentHash))
+            ?? files.FirstOrDefault(f => f.Name == name)
+            ?? throw new PeerRequestException("the file was stored but is not listed", 500);
     }
 
-    public async Task GetFileAsync(string workspace, string name, Stream destination, CancellationToken ct)
-    {
-        var content = await AskWorkspace<FileContent>(workspace, new GetFileContent(name), ct).ConfigureAwait(false);
-        await destination.WriteAsync(content.Content, ct).ConfigureAwait(false);
-    }
+    public Task GetFileAsync(string workspace, string name, Stream destination, CancellationToken ct) =>
+        FileTransfer.DownloadAsync((m, t) => AskWorkspace<object>(workspace, m, t), name, destination, ct);
 
     public Task<IReadOnlyList<FileInfoView>> FilesAsync(string workspace, CancellationToken ct) =>
         AskWorkspace<IReadOnlyList<FileInfoView>>(workspace, new GetFiles(), ct);

@@ -43,9 +43,25 @@ internal sealed class TestPeer : IAsyncDisposable
         Host = again.Host;
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Stops the peer (as a closed laptop): it neither sends nor receives until <see cref="StartAgainAsync"/>.</summary>
+    public async Task StopAsync()
     {
         await Host.DisposeAsync();
+        _stopped = true;
+    }
+
+    /// <summary>Starts a stopped peer again on the same home (and a new port: contacts must learn it again).</summary>
+    public async Task StartAgainAsync()
+    {
+        Host = (await StartAsync(Path.GetFileName(HomePath), HomePath)).Host;
+        _stopped = false;
+    }
+
+    private bool _stopped;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_stopped) await Host.DisposeAsync();
         try { Directory.Delete(Path.GetDirectoryName(HomePath)!, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 

@@ -31,11 +31,19 @@ internal static class FileVerbs
         {
             throw new CliException($"cannot read {path}: {e.Message}");
         }
+        var progress = new TransferProgress(inv.Err, inv.Console.Interactive, "uploading", name, file.CanSeek ? file.Length : null);
         await using (file)
-        await using (var hashing = new HashingStream(file))
+        await using (var hashing = new HashingStream(new ProgressStream(file, progress.Report)))
         {
-            var stored = await inv.Api.UploadAsync<FileInfoView>(PeerApiClient.FileRoute(ws, name), hashing, inv.Ct);
-            return new Upload(stored, hashing.HexDigest(), hashing.BytesRead);
+            try
+            {
+                var stored = await inv.Api.UploadAsync<FileInfoView>(PeerApiClient.FileRoute(ws, name), hashing, inv.Ct);
+                return new Upload(stored, hashing.HexDigest(), hashing.BytesRead);
+            }
+            finally
+            {
+                progress.Finish();
+            }
         }
     }
 
@@ -51,10 +59,37 @@ internal static class FileVerbs
     {
         var (ws, name, output) = (inv.Args.Positional(0), inv.Args.Positional(1), inv.Args.Positional(2));
         var route = PeerApiClient.FileRoute(ws, name);
+        var progress = new TransferProgress(inv.Err, inv.Console.Interactive, "downloading", name, await SizeOfAsync(inv, ws, name));
+        try
+        {
+            return await Download(inv, name, output, route, progress);
+        }
+        finally
+        {
+            progress.Finish();
+        }
+    }
+
+    /// <summary>The listed size of a file, for the progress line; null when it cannot be told (the download then says why).</summary>
+    private static async Task<long?> SizeOfAsync(Invocation inv, string ws, string name)
+    {
+        try
+        {
+            var files = await inv.Api.GetAsync<List<FileInfoView>>(PeerApiClient.Route("v1", "workspaces", ws, "files"), inv.Ct);
+            return files.FirstOrDefault(f => f.Name == name)?.Size;
+        }
+        catch (PeerApiException)
+        {
+            return null;
+        }
+    }
+
+    private static async Task<int> Download(Invocation inv, string name, string output, string route, TransferProgress progress)
+    {
         if (output == "-")
         {
             await using var stdout = inv.Console.OpenStdout();
-            await inv.Api.DownloadAsync(route, stdout, inv.Ct);
+            await inv.Api.DownloadAsync(route, new ProgressStream(stdout, progress.Report), inv.Ct);
             return ExitCodes.Ok;
         }
         var target = Directory.Exists(output) ? Path.Combine(output, LastSegment(name)) : output;
@@ -66,7 +101,7 @@ internal static class FileVerbs
             long length;
             await using (var file = new FileStream(partial, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
             {
-                await inv.Api.DownloadAsync(route, file, inv.Ct);
+                await inv.Api.DownloadAsync(route, new ProgressStream(file, progress.Report), inv.Ct);
                 length = file.Length;
             }
             File.Move(partial, target, overwrite: true);

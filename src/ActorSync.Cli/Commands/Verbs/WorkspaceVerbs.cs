@@ -157,9 +157,10 @@ internal sealed class ProgressLine(TextWriter err, bool interactive)
 {
     private string last = "";
 
-    public void Show(JoinProgress progress)
+    public void Show(JoinProgress progress) => Show(Render.Progress(progress));
+
+    public void Show(string line)
     {
-        var line = Render.Progress(progress);
         if (line == last) return;
         if (interactive) err.Write("\r" + line.PadRight(last.Length));
         else err.WriteLine(line);

@@ -74,7 +74,8 @@ public sealed partial class WorkspaceActor
                 return true;
             case InboundFrame or LinkStateChanged or LinkList when _dormant:
                 return true;
-            case Author or AuthorIn or AuthorManyIn or Invite or Uninvite or PutFileContent or SetPermissions when _dormant:
+            case Author or AuthorIn or AuthorManyIn or Invite or Uninvite or PutFileContent or SetPermissions
+                or FileTransferProtocol.BeginUpload or FileTransferProtocol.UploadChunks or FileTransferProtocol.FinishUpload when _dormant:
                 Sender.Tell(new Refused("this device's copy is dormant (not entered for longer than dormant-after); ask a manager to re-invite it", 409));
                 return true;
             case InboundFrame frame when _replica is not null && IsMemberDevice(frame.From):

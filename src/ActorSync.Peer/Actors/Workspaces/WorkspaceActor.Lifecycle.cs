@@ -67,7 +67,8 @@ public sealed partial class WorkspaceActor
                     _id, _peer.Settings.LeaveHandover);
                 DeleteCopy();
                 return true;
-            case Author or AuthorIn or AuthorManyIn or Invite or Uninvite or PutFileContent when _leaving is not null:
+            case Author or AuthorIn or AuthorManyIn or Invite or Uninvite or PutFileContent or SetPermissions
+                or FileTransferProtocol.BeginUpload or FileTransferProtocol.UploadChunks or FileTransferProtocol.FinishUpload when _leaving is not null:
                 Sender.Tell(new Refused("this device was removed from the workspace; its copy is being deleted", 410));
                 return true;
             default:

@@ -179,7 +179,7 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
                     _replica.State.AppliedCount, _replica.IsMember ? null : "waiting for the first copy from a member"));
                 break;
             default:
-                if (!OnSync(message!)) Unhandled(message);
+                if (!OnSync(message!) && !OnFiles(message!)) Unhandled(message);
                 break;
         }
     }
@@ -298,62 +298,6 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
             then?.Invoke();
             AfterApplied(deltas, from: null);
         });
-    }
-
-    private void PutFile(PutFileContent put)
-    {
-        if (!FilePaths.IsValid(put.Name))
-        {
-            Sender.Tell(new Refused("not a valid file name (relative path, no '..')"));
-            return;
-        }
-        var tool = _replica!.State.DefaultTool(ToolKind.Files);
-        if (tool is null)
-        {
-            Sender.Tell(new Refused("the workspace has no files tool"));
-            return;
-        }
-        // Content first, as chunk deltas (a chunk the workspace already holds is not sent again), then the version.
-        var deltas = new List<SealedDelta>();
-        var chunks = new List<FileChunk>();
-        for (var offset = 0; offset < put.Content.Length; offset += StoreChunk.MaxSize)
-        {
-            var data = put.Content.AsSpan(offset, Math.Min(StoreChunk.MaxSize, put.Content.Length - offset)).ToArray();
-            var hash = System.Security.Cryptography.SHA256.HashData(data);
-            chunks.Add(new FileChunk(hash, data.Length));
-            if (_replica.State.FilesOf(tool.Value)?.ChunkDelta(hash) is not null) continue;
-            var stored = _replica.Author(tool.Value, new StoreChunk(data), _peer.NowMillis);
-            if (!stored.Ok)
-            {
-                CommitDeltas(deltas, new Refused(stored.Rejection!));
-                return;
-            }
-            deltas.AddRange(stored.Deltas);
-        }
-        var contentHash = System.Security.Cryptography.SHA256.HashData(put.Content);
-        var version = _replica.Author(tool.Value, new PutFile(put.Name, put.Content.Length, contentHash, chunks), _peer.NowMillis);
-        if (!version.Ok)
-        {
-            CommitDeltas(deltas, new Refused(version.Rejection!));
-            return;
-        }
-        deltas.AddRange(version.Deltas);
-        CommitDeltas(deltas, new Authored(version.Last.Id));
-    }
-
-    private object ReadFile(string name)
-    {
-        var tool = _replica!.State.DefaultTool(ToolKind.Files);
-        var view = tool is null ? null : _replica.State.FilesOf(tool.Value)?.View().FirstOrDefault(f => f.Name == name);
-        if (view is null) return new Refused($"no file named '{name}'", 404);
-        using var content = new MemoryStream((int)Math.Min(view.Version.Size, int.MaxValue));
-        foreach (var chunk in view.Version.Chunks)
-        {
-            var data = _replica.ReadChunk(tool!.Value, chunk.Hash);
-            if (data is null) return new Refused($"'{name}' is not complete here yet", 409);
-            content.Write(data);
-        }
-        return new FileContent(content.ToArray());
     }
 
     private static DeltasRecorded Recorded(IEnumerable<SealedDelta> deltas)

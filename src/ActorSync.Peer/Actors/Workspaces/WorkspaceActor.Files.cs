@@ -1,0 +1,178 @@
+using System.Security.Cryptography;
+using Akka.Actor;
+using ActorSync.Core.Deltas;
+using ActorSync.Core.Identity;
+using ActorSync.Core.Operations;
+using ActorSync.Core.Permissions;
+using ActorSync.Core.Tools;
+using static ActorSync.Peer.Actors.Workspaces.FileTransferProtocol;
+using static ActorSync.Peer.Actors.Workspaces.WorkspaceProtocol;
+
+namespace ActorSync.Peer.Actors.Workspaces;
+
+/// <summary>
+/// The files tool's content: uploads arrive chunk window by chunk window (cut by content, so a
+/// changed file authors only the chunks it does not share with what the workspace holds), and
+/// downloads leave the same way. Nothing here holds a whole file except the small-file
+/// <see cref="PutFileContent"/> / <see cref="GetFileContent"/> pair kept for callers with bytes in hand.
+/// </summary>
+public sealed partial class WorkspaceActor
+{
+    private bool OnFiles(object message)
+    {
+        switch (message)
+        {
+            case BeginUpload begin:
+                Sender.Tell(CheckUpload(begin.Name, out _) is { } refused ? refused : UploadAccepted.Instance);
+                return true;
+            case UploadChunks upload:
+                StoreChunks(upload.Chunks);
+                return true;
+            case FinishUpload finish:
+                FinishFile(finish);
+                return true;
+            case OpenDownload open:
+                Sender.Tell(Manifest(open.Name));
+                return true;
+            case ReadChunks read:
+                Sender.Tell(ReadChunkData(read.Hashes));
+                return true;
+            case GetLogSize:
+                Sender.Tell(LogSizeNow());
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>Refuses what cannot succeed before any content is sent: a bad name, no files tool, no right to add content.</summary>
+    private Refused? CheckUpload(string? name, out ToolId tool)
+    {
+        tool = default;
+        if (name is not null && !FilePaths.IsValid(name)) return new Refused("not a valid file name (relative path, no '..')");
+        if (_replica!.State.DefaultTool(ToolKind.Files) is not { } files) return new Refused("the workspace has no files tool", 404);
+        tool = files;
+        var admin = _replica.State.Current;
+        if (!admin.IsMember(_replica.Account)) return new Refused("not a member of this workspace", 403);
+        // The rule StoreChunk deltas are checked against (DeltaRules); whether this member may
+        // change this particular file is decided by the PutFile at the end, as at every replica.
+        return admin.Can(_replica.Account, files, Permission.Create) || admin.Can(_replica.Account, files, Permission.EditAny)
+            ? null : new Refused("not permitted to add files in this workspace", 403);
+    }
+
+    private void StoreChunks(IReadOnlyList<byte[]> chunks)
+    {
+        if ((CheckUpload(name: null, out var tool) ?? CheckChunks(chunks)) is { } refused)
+        {
+            Sender.Tell(refused);
+            return;
+        }
+        var deltas = AuthorChunks(tool, chunks, out var rejection);
+        CommitDeltas(deltas, rejection is null ? new ChunksStored(deltas.Count, deltas.Sum(d => (long)d.Bytes.Length)) : new Refused(rejection));
+    }
+
+    private static Refused? CheckChunks(IReadOnlyList<byte[]> chunks) =>
+        chunks.FirstOrDefault(c => c.Length is 0 or > StoreChunk.MaxSize) is { } bad ? new Refused($"a chunk of {bad.Length} bytes (1 to {StoreChunk.MaxSize})") : null;
+
+    /// <summary>Authors a StoreChunk per chunk the workspace does not hold yet (a repeat within the batch is found too: authoring applies at once).</summary>
+    private List<SealedDelta> AuthorChunks(ToolId tool, IEnumerable<byte[]> chunks, out string? rejection)
+    {
+        rejection = null;
+        var deltas = new List<SealedDelta>();
+        foreach (var data in chunks)
+        {
+            if (_replica!.State.FilesOf(tool)?.ChunkDelta(SHA256.HashData(data)) is not null) continue;
+            var stored = _replica.Author(tool, new StoreChunk(data), _peer.NowMillis);
+            if (!stored.Ok)
+            {
+                rejection = stored.Rejection;
+                break;
+            }
+            deltas.AddRange(stored.Deltas);
+        }
+        return deltas;
+    }
+
+    /// <param name="wholeFile">Answer <see cref="Authored"/>, as to <see cref="PutFileContent"/>, rather than <see cref="UploadFinished"/>.</param>
+    private void FinishFile(FinishUpload finish, bool wholeFile = false)
+    {
+        if ((CheckUpload(finish.Name, out var tool) ?? CheckChunks(finish.LastChunks)) is { } refused)
+        {
+            Sender.Tell(refused);
+            return;
+        }
+        if (finish.Chunks.Count > OpCodec.MaxChunks)
+        {
+            Sender.Tell(new Refused($"a file of at most {OpCodec.MaxChunks} chunks (this one has {finish.Chunks.Count})", 413));
+            return;
+        }
+        var deltas = AuthorChunks(tool, finish.LastChunks, out var rejection);
+        if (rejection is not null)
+        {
+            CommitDeltas(deltas, new Refused(rejection));
+            return;
+        }
+        var files = _replica!.State.FilesOf(tool);
+        if (finish.Chunks.Any(c => files?.ChunkDelta(c.Hash) is null))
+        {
+            CommitDeltas(deltas, new Refused("the upload names content this workspace does not hold (send every chunk first)", 409));
+            return;
+        }
+        var version = _replica.Author(tool, new PutFile(finish.Name, finish.Size, finish.ContentHash, finish.Chunks), _peer.NowMillis);
+        if (!version.Ok)
+        {
+            CommitDeltas(deltas, new Refused(version.Rejection!));
+            return;
+        }
+        deltas.AddRange(version.Deltas);
+        var stored = deltas.Take(deltas.Count - version.Deltas.Count).ToList();
+        CommitDeltas(deltas, wholeFile ? new Authored(version.Last.Id) : new UploadFinished(version.Last.Id, stored.Count, stored.Sum(d => (long)d.Bytes.Length)));
+    }
+
+    /// <summary>A whole small file in one message: cut and stored as an upload would be, in one write.</summary>
+    private void PutFile(PutFileContent put)
+    {
+        var cuts = ContentChunker.Split(put.Content).Select(c => put.Content.AsSpan(c.Offset, c.Length).ToArray()).ToList();
+        var chunks = cuts.Select(c => new FileChunk(SHA256.HashData(c), c.Length)).ToList();
+        FinishFile(new FinishUpload(put.Name, put.Content.Length, SHA256.HashData(put.Content), chunks, cuts), wholeFile: true);
+    }
+
+    private object Manifest(string name)
+    {
+        var tool = _replica!.State.DefaultTool(ToolKind.Files);
+        var files = tool is null ? null : _replica.State.FilesOf(tool.Value);
+        var view = files?.View().FirstOrDefault(f => f.Name == name);
+        if (view is null) return new Refused($"no file named '{name}'", 404);
+        if (!files!.HasContent(view.Version)) return new Refused($"'{name}' is not complete here yet", 409);
+        return new DownloadManifest(view.Version.Id, view.Version.Size, view.Version.ContentHash, view.Version.Chunks);
+    }
+
+    private object ReadChunkData(IReadOnlyList<byte[]> hashes)
+    {
+        if (_replica!.State.DefaultTool(ToolKind.Files) is not { } tool) return new Refused("the workspace has no files tool", 404);
+        var data = new List<byte[]>(hashes.Count);
+        foreach (var hash in hashes)
+        {
+            if (_replica.ReadChunk(tool, hash) is not { } bytes) return new Refused("a chunk of this file is not here yet", 409);
+            data.Add(bytes);
+        }
+        return new ChunkData(data);
+    }
+
+    private object ReadFile(string name)
+    {
+        var opened = Manifest(name);
+        if (opened is not DownloadManifest manifest) return opened;
+        if (ReadChunkData(manifest.Chunks.Select(c => c.Hash).ToList()) is not ChunkData data) return new Refused($"'{name}' is not complete here yet", 409);
+        using var content = new MemoryStream((int)Math.Min(manifest.Size, int.MaxValue));
+        foreach (var chunk in data.Chunks) content.Write(chunk);
+        return new FileContent(content.ToArray());
+    }
+
+    private LogSize LogSizeNow()
+    {
+        long bytes = 0;
+        for (var i = 0; i < _replica!.LogCount; i++) bytes += _replica.LogAt(i).Bytes.Length;
+        return new LogSize(_replica.LogCount, bytes);
+    }
+}
