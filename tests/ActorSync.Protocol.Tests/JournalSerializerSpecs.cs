@@ -38,6 +38,10 @@ public sealed class JournalSerializerSpecs : Akka.TestKit.Xunit2.TestKit
         { typeof(ContactRecorded), "c" },
         { typeof(InvitationRecorded), "i" },
         { typeof(InvitationDismissed), "ix" },
+        { typeof(ReceiptRecorded), "rr" },
+        { typeof(WorkspaceLeft), "wl" },
+        { typeof(MemberSeen), "sn" },
+        { typeof(WorkspaceEntered), "we" },
     };
 
     [Theory]

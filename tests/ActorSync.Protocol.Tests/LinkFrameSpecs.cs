@@ -109,6 +109,7 @@ internal static class LinkFrameBody
         LinkFrame.BodyOneofCase.Invitation => frame.Invitation,
         LinkFrame.BodyOneofCase.Ping => frame.Ping,
         LinkFrame.BodyOneofCase.Refusal => frame.Refusal,
+        LinkFrame.BodyOneofCase.Receipt => frame.Receipt,
         _ => null,
     };
 }

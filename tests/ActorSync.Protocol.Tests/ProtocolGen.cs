@@ -60,6 +60,15 @@ internal static class ProtocolGen
         [typeof(InvitationRecorded)] = Bytes.Select(b => (IMessage)new InvitationRecorded { Invitation = b }),
         [typeof(InvitationDismissed)] = Bytes.Select(b => (IMessage)new InvitationDismissed { Workspace = b }),
         [typeof(WorkspaceForgotten)] = Bytes.Select(b => (IMessage)new WorkspaceForgotten { Workspace = b }),
+        [typeof(ReceiptRecorded)] = Bytes.Select(b => (IMessage)new ReceiptRecorded { Receipt = b }),
+        [typeof(WorkspaceLeft)] = Gen.Select(Bytes, Bytes, Bytes.Array[0, 4]).Select((w, r, ds) =>
+        {
+            var e = new WorkspaceLeft { Workspace = w, Receipt = r };
+            e.Devices.AddRange(ds);
+            return (IMessage)e;
+        }),
+        [typeof(MemberSeen)] = Gen.Select(Bytes, Gen.Long).Select((d, t) => (IMessage)new MemberSeen { Device = d, Millis = t }),
+        [typeof(WorkspaceEntered)] = Gen.Select(Gen.Long, Gen.Bool).Select((t, r) => (IMessage)new WorkspaceEntered { Millis = t, Reentry = r }),
     };
 
     public static readonly Gen<IMessage> AnyJournalEvent = Gen.OneOf(JournalEvents.Values.ToArray());
@@ -82,6 +91,7 @@ internal static class ProtocolGen
         [LinkFrame.BodyOneofCase.Invitation] = Bytes.Select(b => new LinkFrame { Invitation = new InvitationEnvelope { Invitation = b } }),
         [LinkFrame.BodyOneofCase.Ping] = Gen.ULong.Select(n => new LinkFrame { Ping = new Ping { Nonce = n } }),
         [LinkFrame.BodyOneofCase.Refusal] = Text.Select(r => new LinkFrame { Refusal = new Refusal { Reason = r } }),
+        [LinkFrame.BodyOneofCase.Receipt] = Bytes.Select(b => new LinkFrame { Receipt = new DeletionReceiptEnvelope { Receipt = b } }),
     };
 
     public static readonly Gen<LinkFrame> AnyFrame = Gen.OneOf(FrameBodies.Values.ToArray());
