@@ -75,6 +75,7 @@ public sealed class SimulationRunner
         HostileMember? hostile = null;
         Workload? workload = null;
         double setupSeconds = 0, workloadSeconds = 0, quietSeconds = 0;
+        List<string> diagnosis = [];
         var plan = ScenarioPlan.Generate(_scenario, _seed);
         try
         {
@@ -174,6 +175,8 @@ public sealed class SimulationRunner
             }
             checks.Add(await Checkers.RemovedMembersAsync(peers, workspaces, ct).ConfigureAwait(false));
             checks.Add(await Checkers.LivenessAsync(peers, workload.Errors).ConfigureAwait(false));
+            if (checks.Any(k => !k.Passed && k.Name is "convergence" or "no-loss"))
+                diagnosis = await SyncDiagnosis.CollectAsync(peers, workspaces, workload.Story).ConfigureAwait(false);
         }
         catch (SetupException e)
         {
@@ -199,7 +202,7 @@ public sealed class SimulationRunner
                 workload?.Faults ?? 0),
             new NetworkStats(c.FramesSent, c.FramesDelivered, c.FramesLost, c.FramesDuplicated, c.FramesReordered, c.LinksOpened, c.DialsRefused),
             setupSeconds, workloadSeconds, quietSeconds, total.Elapsed.TotalSeconds, checks, network.Trace(50),
-            $"{_options.RerunCommand} --seed {_seed.ToString(CultureInfo.InvariantCulture)}");
+            $"{_options.RerunCommand} --seed {_seed.ToString(CultureInfo.InvariantCulture)}") { Diagnosis = diagnosis };
         if (!_options.KeepFiles)
         {
             try { Directory.Delete(root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }

@@ -70,6 +70,17 @@ internal sealed class Workload
     /// <summary>Faults still in force (not healed by the plan): the runner heals them at the end.</summary>
     public HashSet<int> Crashed { get; } = [];
 
+    /// <summary>Every membership command, accept, refusal and fault in order (the network trace keeps only the last few hundred events).</summary>
+    public List<string> Story { get; } = [];
+
+    private void Tell(string kind, string detail)
+    {
+        Remember(kind, detail);
+        _network.Note(kind, detail);
+    }
+
+    private void Remember(string kind, string detail) => Story.Add(string.Create(CultureInfo.InvariantCulture, $"[{Story.Count}] {kind}: {detail}"));
+
     public string NextMarker() => _markerPrefix + (++_markers).ToString(CultureInfo.InvariantCulture);
 
     public async Task RunAsync(SimStep step, CancellationToken ct)
@@ -98,12 +109,12 @@ internal sealed class Workload
         catch (PeerRequestException e)
         {
             Refused++;
-            _network.Note("refused", $"{step}: {e.Message}");
+            Tell("refused", $"{step}: {e.Message}");
         }
         catch (Exception e) when (e is OperationCanceledException or TimeoutException or Akka.Actor.AskTimeoutException && !ct.IsCancellationRequested)
         {
             Errors++;
-            _network.Note("error", $"{step}: {e.GetType().Name}: {e.Message}");
+            Tell("error", $"{step}: {e.GetType().Name}: {e.Message}");
         }
     }
 
@@ -158,7 +169,7 @@ internal sealed class Workload
         var target = _peers[targets[step.Pick2 % targets.Count]];
         await Call(ct, async c => { await creator.Api.ChangeRoleAsync(ws.Id, target.Account, step.Role, c).ConfigureAwait(false); return 0; }).ConfigureAwait(false);
         ws.Roles[target.Index] = step.Role;
-        _network.Note("command", $"{creator.Name} made {target.Name} {step.Role} in ws{ws.Index}");
+        Tell("command", $"{creator.Name} made {target.Name} {step.Role} in ws{ws.Index}");
         return true;
     }
 
@@ -171,7 +182,7 @@ internal sealed class Workload
         await Call(ct, async c => { await actor.Api.InviteAsync(ws.Id, invitee.Account, step.Role, c).ConfigureAwait(false); return 0; }).ConfigureAwait(false);
         ws.Pending.Add(invitee.Index);
         ws.Roles[invitee.Index] = step.Role;
-        _network.Note("command", $"{actor.Name} invited {invitee.Name} as {step.Role} to ws{ws.Index}");
+        Tell("command", $"{actor.Name} invited {invitee.Name} as {step.Role} to ws{ws.Index}");
         return true;
     }
 
@@ -187,7 +198,7 @@ internal sealed class Workload
         ws.Pending.Remove(target.Index);
         ws.Roles.Remove(target.Index);
         ws.Removed.Add(target.Index);
-        _network.Note("command", $"{creator.Name} uninvited {target.Name} from ws{ws.Index}");
+        Tell("command", $"{creator.Name} uninvited {target.Name} from ws{ws.Index}");
         return true;
     }
 
@@ -207,11 +218,11 @@ internal sealed class Workload
                     var progress = await Call(ct, c => peer.Api.AcceptAsync(ws.Id, c)).ConfigureAwait(false);
                     ws.Pending.Remove(index);
                     ws.Joined.Add(index);
-                    _network.Note("accept", $"{peer.Name} joined ws{ws.Index} ({(progress.Complete ? "complete" : "first copy still coming")})");
+                    Tell("accept", $"{peer.Name} joined ws{ws.Index} ({(progress.Complete ? "complete" : "first copy still coming")})");
                 }
                 catch (PeerRequestException e)
                 {
-                    _network.Note("accept", $"{peer.Name} could not accept ws{ws.Index} yet: {e.Message}");
+                    Tell("accept", $"{peer.Name} could not accept ws{ws.Index} yet: {e.Message}");
                 }
             }
         }
@@ -223,24 +234,28 @@ internal sealed class Workload
         switch (step.Kind)
         {
             case StepKind.Partition:
+                Remember("partition", $"{a.Name} | {_peers[step.B].Name}");
                 _network.Partition(a.Name, _peers[step.B].Name);
                 break;
             case StepKind.Heal:
+                Remember("heal", $"{a.Name} - {_peers[step.B].Name}");
                 _network.Heal(a.Name, _peers[step.B].Name);
                 break;
             case StepKind.Isolate:
+                Remember("isolate", $"{a.Name}");
                 _network.Isolate(a.Name);
                 break;
             case StepKind.Rejoin:
+                Remember("rejoin", $"{a.Name}");
                 _network.Rejoin(a.Name);
                 break;
             case StepKind.Crash when a.Up:
-                _network.Note("crash", a.Name + " stops (host disposed)");
+                Tell("crash", a.Name + " stops (host disposed)");
                 Crashed.Add(a.Index);
                 await a.StopAsync().ConfigureAwait(false);
                 break;
             case StepKind.Restart when !a.Up:
-                _network.Note("restart", a.Name + " starts again from its home");
+                Tell("restart", a.Name + " starts again from its home");
                 await a.StartAsync(ct).ConfigureAwait(false);
                 Crashed.Remove(a.Index);
                 break;
