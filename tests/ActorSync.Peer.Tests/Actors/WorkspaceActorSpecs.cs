@@ -362,6 +362,35 @@ public sealed class WorkspaceActorSpecs : PeerActorSpec
     }
 
     [Fact]
+    public void WorkspaceActor_should_take_deltas_a_removed_member_wrote_before_its_removal_and_answer_it_with_a_summary_only()
+    {
+        // actorsync sim partitions --seed 7: a member removed while cut off held deltas nobody else
+        // had (its own, and an invitation of a new member); dropping its frames kept them out for good.
+        var (ws, id, invitation) = CreateAndInviteBob();
+        ws.Tell(new InboundFrame(_bob.Id, RemoteMember.Summary(id, VersionVector.Empty)));
+        _bob.Join(invitation);
+        _bob.Receive(NextFrame(LinkFrame.BodyOneofCase.Deltas, _bob.Id).Frame.Deltas.Deltas);
+
+        // Bob writes while cut off; ann removes him before that reaches her (the two are concurrent).
+        var written = _bob.Post(ToolKind.Chat, ("text", "written before bob heard of his removal"));
+        Ask<Authored>(ws, new Uninvite(_bob.Account.Id));
+
+        // His summary is answered with ann's summary, so he knows what to send: no delta of hers goes to him.
+        ws.Tell(new InboundFrame(_bob.Id, RemoteMember.Summary(id, _bob.Replica!.Seen)));
+        var reply = (SendFrame)_links.FishForMessage(m => m is SendFrame f && f.Device == _bob.Id
+            && f.Frame.BodyCase is LinkFrame.BodyOneofCase.Summary or LinkFrame.BodyOneofCase.Deltas, Patience);
+        Assert.Equal(LinkFrame.BodyOneofCase.Summary, reply.Frame.BodyCase);
+        Assert.All(written, d => Assert.False(reply.Frame.Summary.Seen.ToVersionVector().Contains(d.Id)));
+
+        // What he sends is verified against its causal past (where he was a member), applied and acked.
+        ws.Tell(new InboundFrame(_bob.Id, RemoteMember.Batch(id, written)));
+        var ack = (SendFrame)_links.FishForMessage(m => m is SendFrame { Frame.BodyCase: LinkFrame.BodyOneofCase.Ack } f && f.Device == _bob.Id, Patience);
+        Assert.All(written, d => Assert.True(ack.Frame.Ack.Applied.ToVersionVector().Contains(d.Id)));
+        Assert.Contains(Ask<IReadOnlyList<EntryView>>(ws, new GetEntries(ToolKind.Chat)), e => e.Fields["text"] == "written before bob heard of his removal");
+        Assert.DoesNotContain(Ask<WorkspaceDetails>(ws, new GetDetails()).Members, m => m.Account == _bob.Account.Id.ToString());
+    }
+
+    [Fact]
     public void WorkspaceActor_should_drop_malformed_frames_from_a_member_and_keep_working()
     {
         var (ws, id, invitation) = CreateAndInviteBob();

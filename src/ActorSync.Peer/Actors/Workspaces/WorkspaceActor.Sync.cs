@@ -52,7 +52,7 @@ public sealed partial class WorkspaceActor
                 }
                 return true;
             case InboundFrame inbound when !IsPartner(inbound.From):
-                _log.Warning("Frame for workspace {Workspace} from {Device}, which is not a member device: dropped", _id, inbound.From.Short);
+                OnFromNonPartner(inbound);
                 return true;
             case InboundFrame { Frame.BodyCase: LinkFrame.BodyOneofCase.Summary } summary:
                 OnSummary(summary.From, summary.Frame.Summary);
@@ -106,6 +106,40 @@ public sealed partial class WorkspaceActor
     }
 
     private static string Short(Core.Causality.DeltaId id) => id.Device.Short + ":" + id.Seq;
+
+    /// <summary>
+    /// A frame from a device that is not a partner. A former member's device is still heard as a
+    /// source: it may hold deltas that nobody else holds (its own, written before its removal reached
+    /// it, or ones it forwarded, such as a concurrent invitation of a member this replica has not
+    /// heard of), and the replica verifies each delta against its causal past as from anyone. It is
+    /// answered with this replica's summary only, so it knows what to send; it never gets a delta
+    /// from here (it cannot read the new epoch anyway). Found by `actorsync sim partitions --seed 7`:
+    /// p2, removed by p0 while partitioned from it, had invited p3; the invitation reached only p3,
+    /// p0 and p1 dropped p2's frames (former member) and p3's (not a member in their view), and the
+    /// members ended apart for good. Devices that were never members are still ignored.
+    /// </summary>
+    private void OnFromNonPartner(InboundFrame inbound)
+    {
+        if (!IsFormerMemberDevice(inbound.From))
+        {
+            _log.Warning("Frame for workspace {Workspace} from {Device}, which is not a member device: dropped", _id, inbound.From.Short);
+            return;
+        }
+        switch (inbound.Frame.BodyCase)
+        {
+            case LinkFrame.BodyOneofCase.Summary:
+                SendSummary(SyncOf(inbound.From));
+                break;
+            case LinkFrame.BodyOneofCase.Deltas:
+                OnDeltas(inbound.From, inbound.Frame.Deltas);
+                break;
+            default:
+                break; // acks and invitations from a former member mean nothing here
+        }
+    }
+
+    private bool IsFormerMemberDevice(DeviceId device) =>
+        _replica is not null && device != _peer.Device.Id && _replica.State.Current.FormerMembers.Values.Any(c => c.FindDevice(device) is not null);
 
     /// <summary>Devices this workspace syncs with: every device of every member, and the inviter's while joining.</summary>
     private bool IsPartner(DeviceId device)
