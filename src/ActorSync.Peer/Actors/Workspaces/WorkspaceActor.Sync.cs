@@ -287,8 +287,43 @@ public sealed partial class WorkspaceActor
         // and swamps a 50-member workspace). Members still forward: anti-entropy summaries show who
         // lacks what, and whoever holds it sends it (a device that reaches only one member gets
         // everything within an anti-entropy interval).
-        if (from is not null) return;
+        if (from is not null)
+        {
+            RotateIfDue();
+            return;
+        }
         foreach (var sync in _sync.Values.Where(s => s.LinkUp && IsPartner(s.Device))) SendMissing(sync);
+    }
+
+    /// <summary>
+    /// When what arrived shows a member lacking the current epoch key (invited concurrently with a
+    /// new epoch) or a non-member holding it (concurrent uninvites), rotate now rather than at the
+    /// next command someone happens to give: until then that member can read nothing of the epoch
+    /// (actorsync sim partitions --seed 7: p3, invited by p2 while p0 removed p2, never could).
+    /// One member rotates, not all: the member holding the current key with the lowest account id,
+    /// from its first device. If it is offline, the next command anywhere rotates as before, and
+    /// rotations that cross are harmless (the later one wins, any remaining gap triggers another).
+    /// </summary>
+    private void RotateIfDue()
+    {
+        var r = _replica!;
+        var admin = r.State.Current;
+        if (!admin.NeedsRekey || !r.IsMember || !r.Keyring.Has(admin.Epoch)) return;
+        var rotator = admin.Members.Keys.Where(admin.EpochRecipients.Contains).Cast<AccountId?>().FirstOrDefault();
+        if (rotator != _peer.Account.Id || admin.Members[_peer.Account.Id].Card.Devices[0].Id != _peer.Device.Id) return;
+        var rotation = r.Rekey(_peer.NowMillis);
+        if (!rotation.Ok)
+        {
+            _log.Warning("Workspace {Workspace}: a key rotation is due but could not be authored: {Reason}", _id, rotation.Rejection);
+            return;
+        }
+        _log.Info("Workspace {Workspace}: rotated the key (a member lacked it or a non-member held it)", _id);
+        var seen = r.Seen;
+        PersistAsync(Recorded(rotation.Deltas), _ =>
+        {
+            _durable = seen;
+            AfterApplied(rotation.Deltas, from: null);
+        });
     }
 
     private void LearnMembers(bool askLinks = true)
