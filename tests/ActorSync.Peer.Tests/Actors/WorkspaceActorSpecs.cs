@@ -391,6 +391,27 @@ public sealed class WorkspaceActorSpecs : PeerActorSpec
     }
 
     [Fact]
+    public void WorkspaceActor_should_answer_a_summary_that_shows_deltas_it_lacks_with_its_own_once_per_interval()
+    {
+        // actorsync sim partitions --seed 7: a joiner's one request for its first copy was lost and the
+        // inviter's periodic summaries went unanswered (nothing to send back), so it held nothing for good.
+        var (ws, id, invitation) = CreateAndInviteBob();
+        ws.Tell(new InboundFrame(_bob.Id, RemoteMember.Summary(id, VersionVector.Empty)));
+        _bob.Join(invitation);
+        _bob.Receive(NextFrame(LinkFrame.BodyOneofCase.Deltas, _bob.Id).Frame.Deltas.Deltas);
+        var posted = _bob.Post(ToolKind.Chat, ("text", "ann has not seen this"));
+
+        ws.Tell(new InboundFrame(_bob.Id, RemoteMember.Summary(id, _bob.Replica!.Seen)));
+        var answer = (SendFrame)_links.FishForMessage(m => m is SendFrame { Frame.BodyCase: LinkFrame.BodyOneofCase.Summary } f && f.Device == _bob.Id, Patience);
+        Assert.All(posted, d => Assert.False(answer.Frame.Summary.Seen.ToVersionVector().Contains(d.Id)));
+
+        // Within the interval the same summary is not answered again: the next frame out is the ack of a barrier batch.
+        ws.Tell(new InboundFrame(_bob.Id, RemoteMember.Summary(id, _bob.Replica.Seen)));
+        ws.Tell(new InboundFrame(_bob.Id, RemoteMember.BatchOf(id, [])));
+        Assert.Equal(LinkFrame.BodyOneofCase.Ack, ((SendFrame)_links.FishForMessage(m => m is SendFrame f && f.Device == _bob.Id, Patience)).Frame.BodyCase);
+    }
+
+    [Fact]
     public void WorkspaceActor_should_drop_malformed_frames_from_a_member_and_keep_working()
     {
         var (ws, id, invitation) = CreateAndInviteBob();

@@ -172,6 +172,13 @@ public sealed partial class WorkspaceActor
         }
         sync.LinkUp = true;
         SendMissing(sync);
+        // Their summary shows deltas this replica lacks: answer with ours, so they send them. Without
+        // it a device whose own summaries do not get through stays behind for good: a joiner whose
+        // one request for its first copy was lost (it sends periodic summaries only over links it
+        // saw come up as direct), found by actorsync sim partitions --seed 7 (p3 joined from p2 and
+        // held nothing). At most once per anti-entropy interval per device, so two devices that each
+        // lack something do not bounce summaries while the deltas are in flight.
+        if (!_replica!.Seen.Dominates(sync.Known) && sync.MayAnswer(_peer.Clock.GetUtcNow(), _peer.Settings.AntiEntropyInterval)) SendSummary(sync);
     }
 
     private void OnAck(DeviceId from, Ack ack)
