@@ -112,6 +112,17 @@ public sealed class ScenarioSpecs
     }
 
     [Fact]
+    public void Over_grpc_a_scenario_should_keep_its_workload_and_say_which_faults_it_leaves_out()
+    {
+        var partitions = Scenario.Parse(File.ReadAllText(Path.Combine(Sim.ScenarioFolder, "partitions.json")));
+        var grpc = partitions.OverGrpc(out var dropped);
+        Assert.True(grpc.IsGrpc);
+        Assert.Equal((partitions.Commands, partitions.Mix, partitions.Faults.Offline), (grpc.Commands, grpc.Mix, grpc.Faults.Offline));
+        Assert.Equal((0, 0.0, false), (grpc.Faults.Partitions, grpc.Faults.Loss, grpc.Integrity));
+        Assert.Equal(["frame loss, duplication, reordering and delay", "4 partitions", "the hostile member (integrity check)"], dropped);
+    }
+
+    [Fact]
     public void A_scenario_should_round_trip_through_json()
     {
         var s = Scenario.Random(12);

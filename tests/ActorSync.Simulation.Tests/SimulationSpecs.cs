@@ -23,13 +23,15 @@ public sealed class SimulationSpecs
     public async Task Shipped_scenario_should_keep_every_invariant(string name, int seed) =>
         Sim.AssertPassed(await Sim.RunAsync(name, seed, _output));
 
+    /// <summary>Random scenarios (files and clock skew included), uninvites too since the seed-7 fixes; relay off to keep CI short.</summary>
     [Theory(Timeout = 300_000)]
     [InlineData(101)]
     [InlineData(102)]
     [InlineData(103)]
-    public async Task Random_scenario_without_uninvites_should_keep_every_invariant(int seed)
+    public async Task Random_scenario_should_keep_every_invariant(int seed)
     {
-        var scenario = Scenario.Random(seed) with { Mix = Scenario.Random(seed).Mix with { Uninvites = 0 }, Relay = false };
+        var random = Scenario.Random(seed);
+        var scenario = random with { Relay = false, Faults = random.Faults with { RelayCrashes = 0 } };
         Sim.AssertPassed(await Sim.RunAsync(scenario, seed, _output));
     }
 

@@ -77,12 +77,12 @@ public sealed record Scenario
         return this;
     }
 
-    /// <summary>A random scenario, small enough to run in under a minute on two cores (relay in one of five).</summary>
+    /// <summary>A random scenario, small enough to run in under a minute on two cores (relay in one of five, files, clock skew in one of three).</summary>
     public static Scenario Random(int seed)
     {
         var r = new Random(seed);
         var peers = r.Next(3, 7);
-        return new Scenario
+        var scenario = new Scenario
         {
             Name = string.Create(CultureInfo.InvariantCulture, $"random-{seed}"),
             Seed = seed,
@@ -103,7 +103,39 @@ public sealed record Scenario
             },
             Relay = r.Next(5) == 0,
             Integrity = true,
-        }.Validated();
+        };
+        // Drawn from a stream of their own, so the draws above (and the scenarios they made) stay as they were.
+        var x = new Random(Network.StableHash.Of(seed, "random-extras"));
+        return (scenario with
+        {
+            Mix = scenario.Mix with { Files = x.Next(0, 10), FileConflicts = x.Next(0, 4) },
+            Faults = scenario.Faults with
+            {
+                ClockSkewMinutes = x.Next(3) == 0 ? x.Next(1, 721) : 0,
+                RelayCrashes = scenario.Relay && x.Next(2) == 0 ? 1 : 0,
+            },
+        }).Validated();
+    }
+
+    /// <summary>
+    /// The same scenario over real gRPC links (<c>actorsync sim --grpc</c>): what a real link cannot
+    /// do is left out, and <paramref name="dropped"/> says what (frame faults, partitions, the
+    /// hostile member); crashes, offline periods, relay crashes, clock skew and the workload stay.
+    /// </summary>
+    public Scenario OverGrpc(out IReadOnlyList<string> dropped)
+    {
+        var left = new List<string>();
+        var f = Faults;
+        if (f.Loss > 0 || f.Duplication > 0 || f.Reorder > 0 || f.MaxDelayMs > 0) left.Add("frame loss, duplication, reordering and delay");
+        if (f.Partitions > 0) left.Add($"{f.Partitions} partitions");
+        if (Integrity) left.Add("the hostile member (integrity check)");
+        dropped = left;
+        return (this with
+        {
+            Transport = "grpc",
+            Integrity = false,
+            Faults = f with { Loss = 0, Duplication = 0, Reorder = 0, MaxDelayMs = 0, Partitions = 0 },
+        }).Validated();
     }
 
     private static readonly JsonSerializerOptions Json = new()
