@@ -412,6 +412,48 @@ public sealed class WorkspaceActorSpecs : PeerActorSpec
     }
 
     [Fact]
+    public void WorkspaceActor_should_rotate_the_key_at_once_when_a_member_invited_concurrently_with_a_new_epoch_lacks_it()
+    {
+        // actorsync sim partitions --seed 7: p3, invited by p2 while p0 removed p2, could read nothing
+        // of the new epoch until someone happened to give a command. ann holds the lowest account id
+        // among the key holders here, so she is the one to rotate.
+        var ann = Files.Home.Account.Id;
+        var candidates = Enumerable.Range(0, 64).Select(i => new RemoteMember("bob" + i)).ToList();
+        using var bob = candidates.First(m => m.Account.Id.CompareTo(ann) > 0);
+        foreach (var other in candidates.Where(c => c != bob)) other.Dispose();
+        using var dan = new RemoteMember("dan");
+        var (ws, id) = Create("Garden");
+        Ask<Authored>(ws, new Invite(bob.Card, Role.Participant));
+        var invitation = NextFrame(LinkFrame.BodyOneofCase.Invitation, bob.Id).Frame.Invitation.Invitation.ToByteArray();
+        Ask<Authored>(ws, new Invite(_carol.Card, Role.Participant));
+        ws.Tell(new InboundFrame(bob.Id, RemoteMember.Summary(id, VersionVector.Empty)));
+        bob.Join(invitation);
+        bob.Receive(((SendFrame)_links.FishForMessage(m => m is SendFrame { Frame.BodyCase: LinkFrame.BodyOneofCase.Deltas } f && f.Device == bob.Id, Patience))
+            .Frame.Deltas.Deltas);
+        Assert.True(bob.Replica!.IsMember);
+
+        // bob invites dan in the epoch he knows while ann removes carol (a new epoch, keyed for ann and bob only).
+        var before = bob.Replica.Seen;
+        bob.Invite(dan.Card);
+        var invite = bob.Replica.MissingFrom(before).ToList();
+        Ask<Authored>(ws, new Uninvite(_carol.Account.Id));
+        ws.Tell(new InboundFrame(bob.Id, RemoteMember.Batch(id, invite)));
+
+        // ann sees dan lacking the current key and rotates without waiting for a command: the rotation goes out to bob.
+        var rotated = false;
+        while (!rotated)
+        {
+            var batch = ((SendFrame)_links.FishForMessage(m => m is SendFrame { Frame.BodyCase: LinkFrame.BodyOneofCase.Deltas } f && f.Device == bob.Id, Patience))
+                .Frame.Deltas.Deltas;
+            bob.Receive(batch);
+            rotated = batch.Any(d => Core.Deltas.DeltaCodec.Decode(d.ToByteArray()).Header.Kind == OpKind.RotateKey);
+        }
+        Assert.False(bob.Replica.State.Current.NeedsRekey);
+        Assert.Contains(dan.Account.Id, bob.Replica.State.Current.EpochRecipients);
+        Assert.Equal(bob.Replica.State.StateHash(), Ask<WorkspaceDetails>(ws, new GetDetails()).StateHash);
+    }
+
+    [Fact]
     public void WorkspaceActor_should_drop_malformed_frames_from_a_member_and_keep_working()
     {
         var (ws, id, invitation) = CreateAndInviteBob();
