@@ -67,6 +67,7 @@ public sealed partial class WorkspaceActor
                 return true;
             case AntiEntropyTick:
                 foreach (var s in _sync.Values.Where(s => s.LinkUp && s.Route == "direct")) SendSummary(s);
+                RotateIfDue();
                 return true;
             case GetSyncTrace:
                 Sender.Tell(TraceSync());
@@ -91,11 +92,12 @@ public sealed partial class WorkspaceActor
     {
         var r = _replica!;
         var membership = r.State.Admin.Events
-            .Where(e => e.Op is Core.Operations.InviteMember or RemoveMember or Core.Operations.CreateWorkspace)
+            .Where(e => e.Op is Core.Operations.InviteMember or RemoveMember or Core.Operations.CreateWorkspace or RotateKey)
             .Select(e => e.Op switch
             {
                 Core.Operations.InviteMember i => $"{Short(e.Meta.Id)} by {e.Meta.Author.Short}: invite {i.Card.AccountId.Short} ({i.Card.Name}) as {i.Role}",
                 RemoveMember m => $"{Short(e.Meta.Id)} by {e.Meta.Author.Short}: remove {m.Member.Short}",
+                RotateKey => $"{Short(e.Meta.Id)} by {e.Meta.Author.Short}: rotate key for {string.Join(" ", e.Meta.Keys?.Recipients.Select(a => a.Short) ?? [])}",
                 _ => $"{Short(e.Meta.Id)} by {e.Meta.Author.Short}: create",
             }).ToList();
         var partners = _sync.Values.OrderBy(s => s.Device).Select(s =>
@@ -302,22 +304,36 @@ public sealed partial class WorkspaceActor
         foreach (var sync in _sync.Values.Where(s => s.LinkUp && IsPartner(s.Device))) SendMissing(sync);
     }
 
+    /// <summary>Since when this replica has seen a key rotation due (null: none due); paces the fallback rotators.</summary>
+    private DateTimeOffset? _rekeyDueSince;
+
     /// <summary>
     /// When what arrived shows a member lacking the current epoch key (invited concurrently with a
     /// new epoch) or a non-member holding it (concurrent uninvites), rotate now rather than at the
     /// next command someone happens to give: until then that member can read nothing of the epoch
     /// (actorsync sim partitions --seed 7: p3, invited by p2 while p0 removed p2, never could).
-    /// One member rotates, not all: the member holding the current key with the lowest account id,
-    /// from its first device. If it is offline, the next command anywhere rotates as before, and
-    /// rotations that cross are harmless (the later one wins, any remaining gap triggers another).
+    /// Not everyone at once: the members holding the current key, in account id order, take turns,
+    /// the first at once, the next after one anti-entropy interval of the gap still showing, and so
+    /// on (checked on every tick), so a first in line that is offline, gone or hostile (the sim's
+    /// hostile member, seed 7 again) only delays it. Rotations that cross are harmless: the later
+    /// one wins, and any gap left triggers another.
     /// </summary>
     private void RotateIfDue()
     {
-        var r = _replica!;
+        var r = _replica;
+        if (r is null) return;
         var admin = r.State.Current;
-        if (!admin.NeedsRekey || !r.IsMember || !r.Keyring.Has(admin.Epoch)) return;
-        var rotator = admin.Members.Keys.Where(admin.EpochRecipients.Contains).Cast<AccountId?>().FirstOrDefault();
-        if (rotator != _peer.Account.Id || admin.Members[_peer.Account.Id].Card.Devices[0].Id != _peer.Device.Id) return;
+        if (!admin.NeedsRekey || !r.IsMember || !r.Keyring.Has(admin.Epoch))
+        {
+            _rekeyDueSince = null;
+            return;
+        }
+        var rank = admin.Members.Keys.Where(admin.EpochRecipients.Contains).ToList().IndexOf(_peer.Account.Id);
+        if (rank < 0 || admin.Members[_peer.Account.Id].Card.Devices[0].Id != _peer.Device.Id) return;
+        var now = _peer.Clock.GetUtcNow();
+        _rekeyDueSince ??= now;
+        if (now - _rekeyDueSince.Value < rank * _peer.Settings.AntiEntropyInterval) return;
+        _rekeyDueSince = null;
         var rotation = r.Rekey(_peer.NowMillis);
         if (!rotation.Ok)
         {
