@@ -32,6 +32,13 @@ public sealed class ScenarioSpecs
     [InlineData("{\"faults\": {\"loss\": 1.5}}", "faults.loss is 1.5")]
     [InlineData("{\"mix\": {\"entries\": 0, \"edits\": 0, \"deletes\": 0, \"roles\": 0, \"invites\": 0, \"uninvites\": 0}}", "mix: at least one weight")]
     [InlineData("{\"quietTimeoutSeconds\": 1}", "quietTimeoutSeconds is 1")]
+    [InlineData("{\"transport\": \"udp\"}", "transport is 'udp': it must be simulated or grpc")]
+    [InlineData("{\"transport\": \"grpc\", \"integrity\": false, \"faults\": {\"partitions\": 1}}", "faults.partitions on transport grpc must be 0")]
+    [InlineData("{\"transport\": \"grpc\", \"integrity\": false, \"faults\": {\"loss\": 0.1}}", "on transport grpc: loss, duplication, reorder")]
+    [InlineData("{\"transport\": \"grpc\"}", "integrity must be false on transport grpc")]
+    [InlineData("{\"faults\": {\"relayCrashes\": 1}}", "faults.relayCrashes needs relay: true")]
+    [InlineData("{\"faults\": {\"minHoldMs\": 500, \"maxHoldMs\": 100}}", "faults.minHoldMs is 500")]
+    [InlineData("{\"faults\": {\"clockSkewMinutes\": -5}}", "faults.clockSkewMinutes is -5")]
     public void Parse_should_refuse_values_out_of_range_with_a_clear_message(string json, string expected)
     {
         var e = Assert.Throws<ScenarioException>(() => Scenario.Parse(json, "bad.json"));
@@ -75,6 +82,44 @@ public sealed class ScenarioSpecs
         var plan = ScenarioPlan.Generate(scenario, 9);
         var commandsBeforeLastFault = plan.TakeWhile(s => s.Index <= plan.Last(p => p.IsFault).Index).Count(s => !s.IsFault);
         Assert.True(commandsBeforeLastFault <= 100, $"the last fault comes after {commandsBeforeLastFault} commands");
+    }
+
+    [Fact]
+    public void Plan_paced_by_time_should_open_windows_that_carry_their_hold_and_close_themselves()
+    {
+        var scenario = new Scenario
+        {
+            Peers = 4, Members = 3, Commands = 100, Relay = true,
+            Faults = new FaultPlan { Partitions = 3, Crashes = 1, Offline = 1, RelayCrashes = 1, MinHoldMs = 1000, MaxHoldMs = 3000 },
+        };
+        var plan = ScenarioPlan.Generate(scenario, 4);
+        var opens = plan.Where(s => s.IsFault).ToList();
+        Assert.Equal(6, opens.Count);
+        Assert.All(opens, s => Assert.InRange(s.HoldMs, 1000, 3000));
+        Assert.All(opens, s => Assert.NotNull(s.Closing));
+        Assert.Single(opens, s => s.Kind == StepKind.RelayCrash);
+        Assert.DoesNotContain(plan, s => s.Kind is StepKind.Heal or StepKind.Restart or StepKind.Rejoin or StepKind.RelayRestart);
+    }
+
+    [Fact]
+    public void Weights_for_files_should_put_file_steps_in_the_plan_and_leave_plans_without_them_as_they_were()
+    {
+        var plain = new Scenario { Peers = 3, Commands = 200 };
+        var withFiles = plain with { Mix = plain.Mix with { Files = 20, FileConflicts = 10 } };
+        Assert.Contains(ScenarioPlan.Generate(withFiles, 3), s => s.Kind == StepKind.PutFile);
+        Assert.Contains(ScenarioPlan.Generate(withFiles, 3), s => s.Kind == StepKind.ConflictFile);
+        Assert.DoesNotContain(ScenarioPlan.Generate(plain, 3), s => s.Kind is StepKind.PutFile or StepKind.ConflictFile);
+    }
+
+    [Fact]
+    public void Over_grpc_a_scenario_should_keep_its_workload_and_say_which_faults_it_leaves_out()
+    {
+        var partitions = Scenario.Parse(File.ReadAllText(Path.Combine(Sim.ScenarioFolder, "partitions.json")));
+        var grpc = partitions.OverGrpc(out var dropped);
+        Assert.True(grpc.IsGrpc);
+        Assert.Equal((partitions.Commands, partitions.Mix, partitions.Faults.Offline), (grpc.Commands, grpc.Mix, grpc.Faults.Offline));
+        Assert.Equal((0, 0.0, false), (grpc.Faults.Partitions, grpc.Faults.Loss, grpc.Integrity));
+        Assert.Equal(["frame loss, duplication, reordering and delay", "4 partitions", "the hostile member (integrity check)"], dropped);
     }
 
     [Fact]

@@ -23,21 +23,44 @@ public sealed class SimulationSpecs
     public async Task Shipped_scenario_should_keep_every_invariant(string name, int seed) =>
         Sim.AssertPassed(await Sim.RunAsync(name, seed, _output));
 
+    /// <summary>Random scenarios (files and clock skew included), uninvites too since the seed-7 fixes; relay off to keep CI short.</summary>
     [Theory(Timeout = 300_000)]
     [InlineData(101)]
     [InlineData(102)]
     [InlineData(103)]
-    public async Task Random_scenario_without_uninvites_should_keep_every_invariant(int seed)
+    public async Task Random_scenario_should_keep_every_invariant(int seed)
     {
-        var scenario = Scenario.Random(seed) with { Mix = Scenario.Random(seed).Mix with { Uninvites = 0 }, Relay = false };
+        var random = Scenario.Random(seed);
+        var scenario = random with { Relay = false, Faults = random.Faults with { RelayCrashes = 0 } };
         Sim.AssertPassed(await Sim.RunAsync(scenario, seed, _output));
     }
 
-    [Theory(Timeout = 900_000, Skip = "finding (Peer sync): with frames lost on a live link a member ends with deltas buffered forever and " +
-                                      "acknowledged entries missing (partitions seed 7: p3 in ws0; --random seed 1009: p4 in ws1, relay on); see report")]
+    /// <summary>
+    /// Was skipped as a finding: members ended apart for good. Three gaps behind it, each fixed with
+    /// a spec of its own (README, Known limits): frames from a removed member dropped, a rotation's
+    /// key stuck behind the deltas it unlocks, a joiner's lost request for its first copy.
+    /// </summary>
+    [Theory(Timeout = 300_000)]
     [InlineData("partitions", 7)]
     public async Task Lossy_scenario_should_keep_every_invariant(string name, int seed) =>
         Sim.AssertPassed(await Sim.RunAsync(name, seed, _output));
+
+    /// <summary>Files (puts, overwrites, concurrent puts to one path) with clocks hours apart; time-paced long partitions.</summary>
+    [Theory(Timeout = 300_000)]
+    [InlineData("files", 5)]
+    [InlineData("long-partitions", 21)]
+    public async Task Files_skew_and_long_faults_should_keep_every_invariant(string name, int seed) =>
+        Sim.AssertPassed(await Sim.RunAsync(name, seed, _output));
+
+    /// <summary>The same checks over the peers' real gRPC links on 127.0.0.1: crashes and offline periods (stop and start), skewed clocks.</summary>
+    [Theory(Timeout = 300_000)]
+    [InlineData("grpc", 4)]
+    public async Task Scenario_over_real_grpc_links_should_keep_every_invariant(string name, int seed)
+    {
+        var report = await Sim.RunAsync(name, seed, _output);
+        Sim.AssertPassed(report);
+        Assert.Equal(0, report.Network.FramesSent);
+    }
 
     [Fact(Timeout = 300_000)]
     public async Task A_peer_cut_off_for_good_should_be_reported_as_not_converged_with_its_seed_and_trace()

@@ -67,9 +67,13 @@ public sealed partial class Replica
             if (!State.IsApplied(dep) && !_rejected.ContainsKey(dep)) missing.Add(dep);
         if (missing.Count > 0)
         {
-            return _buffer.Add(h.Id, [new Candidate(delta, verified)], missing)
-                ? Single(outcomes, h.Id, ReceiveStatus.Buffered)
-                : Single(outcomes, h.Id, ReceiveStatus.Dropped, "causal buffer full");
+            if (!_buffer.Add(h.Id, [new Candidate(delta, verified)], missing))
+                return Single(outcomes, h.Id, ReceiveStatus.Dropped, "causal buffer full");
+            outcomes.Add(new ReceiveOutcome(h.Id, ReceiveStatus.Buffered));
+            // A key grant may be what the missing dependencies wait for (see TakeEarlyKeys).
+            if (verified && TakeEarlyKeys(h, work))
+                while (work.TryDequeue(out var ready)) ProcessCandidates(ready, outcomes, work);
+            return outcomes;
         }
         work.Enqueue([new Candidate(delta, verified)]);
         while (work.TryDequeue(out var next)) ProcessCandidates(next, outcomes, work);
@@ -210,6 +214,38 @@ public sealed partial class Replica
             _parked.Remove(d.Id);
             work.Enqueue([new Candidate(d, true)]);
         }
+    }
+
+    /// <summary>
+    /// Takes keys wrapped for this account from the grant of a delta that still waits for its
+    /// dependencies, when its signature is already verified, and only keys of epochs whose opening
+    /// this replica has applied (committed ones: the grant cannot plant anything). Without it a
+    /// member invited concurrently with a new epoch could never read that epoch: the deltas sealed
+    /// under it are parked (no key), and the rotation that wraps the key for it depends on them, so
+    /// it waits behind them in the buffer for good (found by actorsync sim partitions --seed 7).
+    /// The epoch the grant opens itself is left to the normal path, once the delta is applied.
+    /// True when parked deltas were queued again.
+    /// </summary>
+    private bool TakeEarlyKeys(DeltaHeader h, Queue<List<Candidate>> work)
+    {
+        if (h.Keys is null || _parked.Count == 0) return false;
+        var mine = h.Keys.Wrapped.FirstOrDefault(k => k.Recipient == Account);
+        if (mine is null) return false;
+        try
+        {
+            if (Keyring.Import(KeyWrap.Unwrap(mine.Wrapped, _account.Agreement, Invitation.KeyContext(Id)), committedOnly: true) == 0) return false;
+        }
+        catch (WireFormatException)
+        {
+            return false;
+        }
+        var retry = _parked.Values.Where(d => Keyring.Has(d.Header.Epoch)).ToList();
+        foreach (var d in retry)
+        {
+            _parked.Remove(d.Id);
+            work.Enqueue([new Candidate(d, true)]);
+        }
+        return retry.Count > 0;
     }
 
     private void RejectForGood(DeltaId id, string reason, List<ReceiveOutcome> outcomes, Queue<List<Candidate>> work)

@@ -36,6 +36,13 @@ public sealed record SimReport(
 {
     public bool Passed => Checks.Count > 0 && Checks.All(c => c.Passed);
 
+    /// <summary>
+    /// For a run whose members ended apart: the membership story (invites, accepts, removals, role
+    /// changes, faults) and each replica's own account of its sync (what it holds, waits for,
+    /// rejected, and what it believes each partner holds), device ids replaced by peer names.
+    /// </summary>
+    public IReadOnlyList<string> Diagnosis { get; init; } = [];
+
     private static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
@@ -61,6 +68,7 @@ public sealed record SimReport(
             TotalSeconds = Math.Round(TotalSeconds, 2),
             Checks,
             Trace = Passed ? [] : Trace,
+            Diagnosis,
             Rerun,
         };
         return JsonSerializer.Serialize(shape, Json);
@@ -83,6 +91,11 @@ public sealed record SimReport(
         {
             s.Append(c, $"\nlast {Trace.Count} events:\n");
             foreach (var line in Trace) s.Append("  ").Append(line).Append('\n');
+            if (Diagnosis.Count > 0)
+            {
+                s.Append("\ndiagnosis:\n");
+                foreach (var line in Diagnosis) s.Append("  ").Append(line).Append('\n');
+            }
             s.Append(c, $"\nrerun: {Rerun}\n");
         }
         return s.ToString();

@@ -99,6 +99,76 @@ internal static class Checkers
             : new CheckResult("no-loss", false, string.Join("; ", missing.Take(5)) + (missing.Count > 5 ? $" (+{missing.Count - 5} more)" : ""));
     }
 
+    /// <summary>
+    /// Files: every active member shows the same files view (names, sizes, content hashes, versions,
+    /// authors, conflict copies), holds all of its content, and the bytes it serves for each file
+    /// hash to what the view says.
+    /// </summary>
+    public static async Task<CheckResult> FilesAsync(List<SimPeer> peers, List<WorkspaceModel> workspaces, List<List<int>> active, CancellationToken ct)
+    {
+        var problems = new List<string>();
+        var summary = new List<string>();
+        foreach (var ws in workspaces.Where(w => w.FilesPut > 0))
+        {
+            string? first = null;
+            string? firstPeer = null;
+            var files = 0;
+            var conflicts = 0;
+            foreach (var index in active[ws.Index])
+            {
+                var peer = peers[index];
+                IReadOnlyList<FileInfoView> view;
+                try
+                {
+                    view = await peer.Api.FilesAsync(ws.Id, ct).ConfigureAwait(false);
+                }
+                catch (PeerRequestException e)
+                {
+                    problems.Add($"{peer.Name} cannot list ws{ws.Index}'s files: {e.Message}");
+                    continue;
+                }
+                var text = string.Join("; ", view.OrderBy(f => f.Name, StringComparer.Ordinal)
+                    .Select(f => $"{f.Name} {f.Size} {f.Hash} v{f.Version} {f.Author}{(f.ConflictCopy ? " copy" : "")}"));
+                if (first is null)
+                {
+                    first = text;
+                    firstPeer = peer.Name;
+                    files = view.Count;
+                    conflicts = view.Count(f => f.ConflictCopy);
+                }
+                else if (text != first)
+                {
+                    problems.Add($"ws{ws.Index}: {peer.Name}'s files view differs from {firstPeer}'s");
+                }
+                foreach (var f in view)
+                {
+                    if (!f.ContentComplete)
+                    {
+                        problems.Add($"{peer.Name} lacks content of ws{ws.Index}/{f.Name}");
+                        continue;
+                    }
+                    using var content = new MemoryStream();
+                    try
+                    {
+                        await peer.Api.GetFileAsync(ws.Id, f.Name, content, ct).ConfigureAwait(false);
+                    }
+                    catch (PeerRequestException e)
+                    {
+                        problems.Add($"{peer.Name} cannot read ws{ws.Index}/{f.Name}: {e.Message}");
+                        continue;
+                    }
+                    var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content.ToArray()));
+                    if (hash != f.Hash || content.Length != f.Size)
+                        problems.Add($"{peer.Name} serves ws{ws.Index}/{f.Name} as {content.Length} bytes hashing {hash[..12]}, its view says {f.Size} bytes {f.Hash[..Math.Min(12, f.Hash.Length)]}");
+                }
+            }
+            summary.Add($"ws{ws.Index}: {ws.FilesPut} puts -> {files} files ({conflicts} conflict copies) alike at {active[ws.Index].Count} members, content hashes verified");
+        }
+        return problems.Count == 0
+            ? new CheckResult("files", true, string.Join("; ", summary))
+            : new CheckResult("files", false, string.Join("; ", problems.Take(5)) + (problems.Count > 5 ? $" (+{problems.Count - 5} more)" : ""));
+    }
+
     /// <summary>A removed member's replica shows none of the texts its remover wrote after removing it.</summary>
     public static async Task<CheckResult> RemovedMembersAsync(List<SimPeer> peers, List<WorkspaceModel> workspaces, CancellationToken ct)
     {

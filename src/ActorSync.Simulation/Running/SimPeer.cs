@@ -16,8 +16,11 @@ internal sealed class SimPeer
     private readonly SimulatedNetwork _network;
     private readonly string _config;
 
-    public SimPeer(int index, string root, SimulatedNetwork network, IReadOnlyList<string> relays, string akkaLogLevel)
+    public SimPeer(int index, string root, SimulatedNetwork network, IReadOnlyList<string> relays, string akkaLogLevel, TimeSpan skew = default,
+        bool grpc = false)
     {
+        Skew = skew;
+        Grpc = grpc;
         Index = index;
         Name = "p" + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
         HomePath = Path.Combine(root, Name);
@@ -36,12 +39,21 @@ internal sealed class SimPeer
     }
 
     public int Index { get; }
+
+    /// <summary>How far this device's wall clock is off (its deltas' hybrid logical clock starts from it).</summary>
+    public TimeSpan Skew { get; }
+
+    /// <summary>Links over real gRPC on 127.0.0.1 (TLS, pinned device certificates) instead of the simulated network.</summary>
+    public bool Grpc { get; }
+
+    /// <summary>The real listen address once a gRPC peer first started (it keeps its port across restarts).</summary>
+    private string? _grpcAddress;
     public string Name { get; }
     public string HomePath { get; }
     public PeerHost? Host { get; private set; }
     public bool Up => Host is not null;
     public IPeerFacade Api => Host?.Facade ?? throw new InvalidOperationException(Name + " is down");
-    public string Address => _network.AddressOf(Name);
+    public string Address => Grpc ? _grpcAddress ?? throw new InvalidOperationException(Name + " has not started yet") : _network.AddressOf(Name);
 
     /// <summary>Account id, device id and card, read once the peer first ran.</summary>
     public string Account { get; private set; } = "";
@@ -51,8 +63,19 @@ internal sealed class SimPeer
     public async Task StartAsync(CancellationToken ct)
     {
         if (Host is not null) return;
-        var options = new PeerOptions(HomePath, Address, "127.0.0.1:0", null, _config);
-        Host = await PeerHost.StartAsync(options, (home, pins) => _network.Transport(Name, home.Tls.Pin, pins), ct: ct).ConfigureAwait(false);
+        var clock = Skew == TimeSpan.Zero ? null : new SkewedClock(Skew);
+        if (Grpc)
+        {
+            var options = new PeerOptions(HomePath, _grpcAddress ?? "127.0.0.1:0", "127.0.0.1:0", null, _config);
+            Host = await PeerHost.StartAsync(options, transport: null, clock: clock, ct: ct).ConfigureAwait(false);
+            _grpcAddress ??= Host.ListenAddress;
+            _network.Note("listen", $"{Name} at {_grpcAddress} (gRPC)");
+        }
+        else
+        {
+            var options = new PeerOptions(HomePath, Address, "127.0.0.1:0", null, _config);
+            Host = await PeerHost.StartAsync(options, (home, pins) => _network.Transport(Name, home.Tls.Pin, pins), clock: clock, ct: ct).ConfigureAwait(false);
+        }
         Account = Host.Home.Account.Id.ToString();
         ParsedCard = Host.Home.Card;
         Card = ParsedCard.ToText();

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using ActorSync.Core.Permissions;
 using ActorSync.Peer.Api;
-using ActorSync.Relay.Hosting;
 using ActorSync.Simulation.Network;
 using ActorSync.Simulation.Reporting;
 using ActorSync.Simulation.Scenarios;
@@ -71,10 +70,11 @@ public sealed class SimulationRunner
         var checks = new List<CheckResult>();
         var peers = new List<SimPeer>();
         var workspaces = new List<WorkspaceModel>();
-        RelayHost? relay = null;
+        SimRelay? relay = null;
         HostileMember? hostile = null;
         Workload? workload = null;
         double setupSeconds = 0, workloadSeconds = 0, quietSeconds = 0;
+        List<string> diagnosis = [];
         var plan = ScenarioPlan.Generate(_scenario, _seed);
         try
         {
@@ -83,18 +83,17 @@ public sealed class SimulationRunner
             IReadOnlyList<string> relays = [];
             if (_scenario.Relay)
             {
-                var relayHome = Path.Combine(root, "relay");
-                Directory.CreateDirectory(relayHome);
-                var relayConfig = Path.Combine(root, "relay.hocon");
-                await File.WriteAllTextAsync(relayConfig, $"akka.loglevel = {_options.AkkaLogLevel}\nakka.stdout-loglevel = OFF\n", ct).ConfigureAwait(false);
-                relay = await RelayHost.StartAsync(new RelayOptions(relayHome, ConfigFile: relayConfig), ct: ct).ConfigureAwait(false);
-                relays = [relay.Address.ToString()];
+                relay = new SimRelay(root, _options.AkkaLogLevel);
+                await relay.StartAsync(ct).ConfigureAwait(false);
+                relays = [relay.Address];
                 network.Note("relay", "relay node at " + relay.Address);
             }
+            var skews = Skews();
             for (var i = 0; i < _scenario.Peers; i++)
             {
-                var peer = new SimPeer(i, root, network, relays, _options.AkkaLogLevel);
+                var peer = new SimPeer(i, root, network, relays, _options.AkkaLogLevel, skews[i], _scenario.IsGrpc);
                 await peer.StartAsync(ct).ConfigureAwait(false);
+                if (skews[i] != TimeSpan.Zero) network.Note("skew", $"{peer.Name}'s clock is {skews[i].TotalMinutes:+0.#;-0.#} min off");
                 peers.Add(peer);
             }
             // Everyone knows everyone's card; the lower-numbered peer of each pair knows where the other listens and dials.
@@ -109,7 +108,7 @@ public sealed class SimulationRunner
                 hostile = new HostileMember(network);
                 await hostile.StartAsync(peers.Select(p => p.ParsedCard!)).ConfigureAwait(false);
             }
-            workload = new Workload(peers, workspaces, network, markerPrefix);
+            workload = new Workload(peers, workspaces, network, markerPrefix, relay, _scenario.PaceMs);
             for (var w = 0; w < _scenario.Workspaces; w++)
             {
                 var creator = peers[w % peers.Count];
@@ -146,6 +145,7 @@ public sealed class SimulationRunner
                 ct.ThrowIfCancellationRequested();
                 await workload.RunAsync(step, ct).ConfigureAwait(false);
             }
+            await workload.FinishAsync(ct).ConfigureAwait(false);
             workloadSeconds = phase.Elapsed.TotalSeconds;
             Progress($"workload: {plan.Count} steps, {workload.Acknowledged} acknowledged ({workloadSeconds:0.0} s)");
 
@@ -154,6 +154,7 @@ public sealed class SimulationRunner
             network.Faults = LinkFaults.None;
             network.HealAll();
             if (_options.NeverHealIsolated is { } still) network.Isolate(peers[still].Name);
+            if (relay is { Up: false }) await relay.StartAsync(ct).ConfigureAwait(false);
             foreach (var peer in peers.Where(p => !p.Up)) await peer.StartAsync(ct).ConfigureAwait(false);
             var quiet = TimeSpan.FromSeconds(_scenario.QuietTimeoutSeconds);
             await AcceptAllAsync(workload, workspaces, quiet, ct).ConfigureAwait(false);
@@ -164,6 +165,7 @@ public sealed class SimulationRunner
             var active = Active(peers, workspaces);
             checks.Add(await Checkers.ConvergenceAsync(peers, workspaces, active, ct).ConfigureAwait(false));
             checks.Add(await Checkers.NoLossAsync(peers, workspaces, active, ct).ConfigureAwait(false));
+            if (workspaces.Any(w => w.FilesPut > 0)) checks.Add(await Checkers.FilesAsync(peers, workspaces, active, ct).ConfigureAwait(false));
             if (hostile is not null && notQuiet is not null)
                 checks.Add(new CheckResult("integrity", false, "not run: the workspaces never became quiet (" + notQuiet + ")"));
             else if (hostile is not null)
@@ -174,6 +176,8 @@ public sealed class SimulationRunner
             }
             checks.Add(await Checkers.RemovedMembersAsync(peers, workspaces, ct).ConfigureAwait(false));
             checks.Add(await Checkers.LivenessAsync(peers, workload.Errors).ConfigureAwait(false));
+            if (checks.Any(k => !k.Passed && k.Name is "convergence" or "no-loss" or "files"))
+                diagnosis = await SyncDiagnosis.CollectAsync(peers, workspaces, workload.Story).ConfigureAwait(false);
         }
         catch (SetupException e)
         {
@@ -192,19 +196,29 @@ public sealed class SimulationRunner
         }
         // Files are searched once every process has let go of them.
         if (workload is not null && workload.Acknowledged > 0)
-            checks.Add(Checkers.AtRest(relay is null ? null : Path.Combine(root, "relay"), peers.Select(p => p.HomePath), markerPrefix));
+            checks.Add(Checkers.AtRest(relay?.HomePath, peers.Select(p => p.HomePath), markerPrefix));
         var c = network.Counters;
         var report = new SimReport(_scenario.Name, _seed, _scenario.Peers, _scenario.Workspaces, _scenario.Relay,
             new WorkloadStats(plan.Count, workload?.Acknowledged ?? 0, workload?.Refused ?? 0, workload?.Skipped ?? 0, workload?.Errors ?? 0,
                 workload?.Faults ?? 0),
             new NetworkStats(c.FramesSent, c.FramesDelivered, c.FramesLost, c.FramesDuplicated, c.FramesReordered, c.LinksOpened, c.DialsRefused),
             setupSeconds, workloadSeconds, quietSeconds, total.Elapsed.TotalSeconds, checks, network.Trace(50),
-            $"{_options.RerunCommand} --seed {_seed.ToString(CultureInfo.InvariantCulture)}");
+            $"{_options.RerunCommand} --seed {_seed.ToString(CultureInfo.InvariantCulture)}") { Diagnosis = diagnosis };
         if (!_options.KeepFiles)
         {
             try { Directory.Delete(root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
         return report;
+    }
+
+    /// <summary>Each peer's clock offset: seeded, up to faults.clockSkewMinutes either way (whole minutes plus seconds), zero without skew.</summary>
+    private TimeSpan[] Skews()
+    {
+        var max = _scenario.Faults.ClockSkewMinutes;
+        var r = new Random(ScenarioPlan.StableSeed(_seed, "skew"));
+        return Enumerable.Range(0, _scenario.Peers)
+            .Select(_ => max == 0 ? TimeSpan.Zero : TimeSpan.FromMinutes(r.Next(-max, max + 1)) + TimeSpan.FromSeconds(r.Next(60)))
+            .ToArray();
     }
 
     /// <summary>Per workspace, the peers that are members and joined (the hostile member is not counted).</summary>

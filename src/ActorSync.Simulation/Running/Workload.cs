@@ -33,6 +33,9 @@ internal sealed class WorkspaceModel
     public SortedSet<int> Removed { get; } = [];
     public List<AckedEntry> Entries { get; } = [];
 
+    /// <summary>File puts acknowledged in this workspace (the files check compares every replica's files view and content).</summary>
+    public int FilesPut { get; set; }
+
     /// <summary>Texts the creator wrote after removing a member (the removed member must not read them).</summary>
     public List<(int Removed, string Marker)> AfterRemoval { get; } = [];
 
@@ -53,13 +56,25 @@ internal sealed class Workload
     private readonly string _markerPrefix;
     private int _markers;
 
-    public Workload(IReadOnlyList<SimPeer> peers, IReadOnlyList<WorkspaceModel> workspaces, SimulatedNetwork network, string markerPrefix)
+    public Workload(IReadOnlyList<SimPeer> peers, IReadOnlyList<WorkspaceModel> workspaces, SimulatedNetwork network, string markerPrefix,
+        SimRelay? relay = null, int paceMs = 0)
     {
         _peers = peers;
         _workspaces = workspaces;
         _network = network;
         _markerPrefix = markerPrefix;
+        _relay = relay;
+        _paceMs = paceMs;
     }
+
+    private readonly SimRelay? _relay;
+    private readonly int _paceMs;
+
+    /// <summary>Time-paced fault windows still open: when each closes, and the step that closes it.</summary>
+    private readonly List<(DateTime Due, SimStep Closing)> _open = [];
+
+    /// <summary>Files put and acknowledged (the last content each member put at each path).</summary>
+    public int FilesPut { get; private set; }
 
     public int Acknowledged { get; private set; }
     public int Refused { get; private set; }
@@ -70,15 +85,55 @@ internal sealed class Workload
     /// <summary>Faults still in force (not healed by the plan): the runner heals them at the end.</summary>
     public HashSet<int> Crashed { get; } = [];
 
+    /// <summary>Every membership command, accept, refusal and fault in order (the network trace keeps only the last few hundred events).</summary>
+    public List<string> Story { get; } = [];
+
+    private void Tell(string kind, string detail)
+    {
+        Remember(kind, detail);
+        _network.Note(kind, detail);
+    }
+
+    private void Remember(string kind, string detail) => Story.Add(string.Create(CultureInfo.InvariantCulture, $"[{Story.Count}] {kind}: {detail}"));
+
     public string NextMarker() => _markerPrefix + (++_markers).ToString(CultureInfo.InvariantCulture);
 
     public async Task RunAsync(SimStep step, CancellationToken ct)
     {
+        await CloseDueAsync(DateTime.UtcNow, ct).ConfigureAwait(false);
         if (step.IsFault)
         {
             await FaultAsync(step, ct).ConfigureAwait(false);
+            if (step.HoldMs > 0 && step.Closing is { } closing) _open.Add((DateTime.UtcNow.AddMilliseconds(step.HoldMs), closing));
             return;
         }
+        await CommandAsync(step, ct).ConfigureAwait(false);
+        if (_paceMs > 0) await Task.Delay(_paceMs, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>After the last command: time-paced windows still open are held to their time, then closed in order.</summary>
+    public async Task FinishAsync(CancellationToken ct)
+    {
+        while (_open.Count > 0)
+        {
+            var next = _open.Min(o => o.Due);
+            var wait = next - DateTime.UtcNow;
+            if (wait > TimeSpan.Zero) await Task.Delay(wait, ct).ConfigureAwait(false);
+            await CloseDueAsync(next, ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task CloseDueAsync(DateTime now, CancellationToken ct)
+    {
+        foreach (var due in _open.Where(o => o.Due <= now).OrderBy(o => o.Due).ToList())
+        {
+            _open.Remove(due);
+            await FaultAsync(due.Closing, ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task CommandAsync(SimStep step, CancellationToken ct)
+    {
         await TryPendingAcceptsAsync(ct).ConfigureAwait(false);
         var ws = _workspaces[step.Workspace];
         try
@@ -90,6 +145,8 @@ internal sealed class Workload
                 StepKind.ChangeRole => await ChangeRoleAsync(ws, step, ct).ConfigureAwait(false),
                 StepKind.Invite => await InviteAsync(ws, step, ct).ConfigureAwait(false),
                 StepKind.Uninvite => await UninviteAsync(ws, step, ct).ConfigureAwait(false),
+                StepKind.PutFile => await PutFileAsync(ws, step, ct).ConfigureAwait(false),
+                StepKind.ConflictFile => await ConflictFileAsync(ws, step, ct).ConfigureAwait(false),
                 _ => false,
             };
             if (done) Acknowledged++;
@@ -98,12 +155,12 @@ internal sealed class Workload
         catch (PeerRequestException e)
         {
             Refused++;
-            _network.Note("refused", $"{step}: {e.Message}");
+            Tell("refused", $"{step}: {e.Message}");
         }
         catch (Exception e) when (e is OperationCanceledException or TimeoutException or Akka.Actor.AskTimeoutException && !ct.IsCancellationRequested)
         {
             Errors++;
-            _network.Note("error", $"{step}: {e.GetType().Name}: {e.Message}");
+            Tell("error", $"{step}: {e.GetType().Name}: {e.Message}");
         }
     }
 
@@ -158,7 +215,7 @@ internal sealed class Workload
         var target = _peers[targets[step.Pick2 % targets.Count]];
         await Call(ct, async c => { await creator.Api.ChangeRoleAsync(ws.Id, target.Account, step.Role, c).ConfigureAwait(false); return 0; }).ConfigureAwait(false);
         ws.Roles[target.Index] = step.Role;
-        _network.Note("command", $"{creator.Name} made {target.Name} {step.Role} in ws{ws.Index}");
+        Tell("command", $"{creator.Name} made {target.Name} {step.Role} in ws{ws.Index}");
         return true;
     }
 
@@ -171,7 +228,7 @@ internal sealed class Workload
         await Call(ct, async c => { await actor.Api.InviteAsync(ws.Id, invitee.Account, step.Role, c).ConfigureAwait(false); return 0; }).ConfigureAwait(false);
         ws.Pending.Add(invitee.Index);
         ws.Roles[invitee.Index] = step.Role;
-        _network.Note("command", $"{actor.Name} invited {invitee.Name} as {step.Role} to ws{ws.Index}");
+        Tell("command", $"{actor.Name} invited {invitee.Name} as {step.Role} to ws{ws.Index}");
         return true;
     }
 
@@ -187,8 +244,56 @@ internal sealed class Workload
         ws.Pending.Remove(target.Index);
         ws.Roles.Remove(target.Index);
         ws.Removed.Add(target.Index);
-        _network.Note("command", $"{creator.Name} uninvited {target.Name} from ws{ws.Index}");
+        Tell("command", $"{creator.Name} uninvited {target.Name} from ws{ws.Index}");
         return true;
+    }
+
+    private static readonly string[] FilePaths = ["notes.txt", "plan/budget.bin", "plan/photo.bin", "readme.md"];
+
+    /// <summary>A member that may add and modify files (manager or participant) puts seeded content of a small random size at one of a few paths.</summary>
+    private async Task<bool> PutFileAsync(WorkspaceModel ws, SimStep step, CancellationToken ct)
+    {
+        if (Actor(ws, step.Pick, p => ws.Roles.GetValueOrDefault(p) is Role.Manager or Role.Participant) is not { } actor) return false;
+        var path = FilePaths[step.Pick2 % FilePaths.Length];
+        var content = Content(step.Pick2, actor.Index);
+        await PutAsync(actor, ws, path, content, ct).ConfigureAwait(false);
+        Tell("file", $"{actor.Name} put {path} ({content.Length} bytes) in ws{ws.Index}");
+        return true;
+    }
+
+    /// <summary>Two members put different content at one path at the same moment: neither has seen the other's, so every replica must keep both.</summary>
+    private async Task<bool> ConflictFileAsync(WorkspaceModel ws, SimStep step, CancellationToken ct)
+    {
+        var writers = ws.Joined.Where(p => _peers[p].Up && ws.Roles.GetValueOrDefault(p) is Role.Manager or Role.Participant).ToList();
+        if (writers.Count < 2) return false;
+        var first = _peers[writers[step.Pick % writers.Count]];
+        var second = _peers[writers[(step.Pick % writers.Count + 1 + step.Pick2 % (writers.Count - 1)) % writers.Count]];
+        var path = FilePaths[step.Pick2 % FilePaths.Length];
+        var a = Content(step.Pick, first.Index);
+        var b = Content(step.Pick2, second.Index);
+        // Both or neither count: a refusal of one (a role changed meanwhile) surfaces as the step's refusal.
+        await Task.WhenAll(PutAsync(first, ws, path, a, ct), PutAsync(second, ws, path, b, ct)).ConfigureAwait(false);
+        Tell("file", $"{first.Name} and {second.Name} put {path} at once ({a.Length} and {b.Length} bytes) in ws{ws.Index}");
+        return true;
+    }
+
+    private async Task PutAsync(SimPeer actor, WorkspaceModel ws, string path, byte[] content, CancellationToken ct)
+    {
+        using var stream = new MemoryStream(content, writable: false);
+        await Call(ct, c => actor.Api.PutFileAsync(ws.Id, path, stream, c)).ConfigureAwait(false);
+        ws.FilesPut++;
+        FilesPut++;
+    }
+
+    /// <summary>A fresh marker (so the at-rest check looks for file content too) and seeded bytes: up to 40 KB in all, different per writer.</summary>
+    private byte[] Content(int pick, int writer)
+    {
+        var marker = System.Text.Encoding.UTF8.GetBytes(NextMarker());
+        var r = new Random(unchecked(pick * 31 + writer));
+        var bytes = new byte[marker.Length + r.Next(0, 40 * 1024)];
+        marker.CopyTo(bytes, 0);
+        r.NextBytes(bytes.AsSpan(marker.Length));
+        return bytes;
     }
 
     /// <summary>Invitees accept once their invitation is there (a partitioned invitee waits).</summary>
@@ -207,11 +312,11 @@ internal sealed class Workload
                     var progress = await Call(ct, c => peer.Api.AcceptAsync(ws.Id, c)).ConfigureAwait(false);
                     ws.Pending.Remove(index);
                     ws.Joined.Add(index);
-                    _network.Note("accept", $"{peer.Name} joined ws{ws.Index} ({(progress.Complete ? "complete" : "first copy still coming")})");
+                    Tell("accept", $"{peer.Name} joined ws{ws.Index} ({(progress.Complete ? "complete" : "first copy still coming")})");
                 }
                 catch (PeerRequestException e)
                 {
-                    _network.Note("accept", $"{peer.Name} could not accept ws{ws.Index} yet: {e.Message}");
+                    Tell("accept", $"{peer.Name} could not accept ws{ws.Index} yet: {e.Message}");
                 }
             }
         }
@@ -219,28 +324,55 @@ internal sealed class Workload
 
     private async Task FaultAsync(SimStep step, CancellationToken ct)
     {
+        switch (step.Kind)
+        {
+            case StepKind.RelayCrash when _relay is { Up: true }:
+                Tell("relay-crash", "the relay node stops (host disposed)" + (step.HoldMs > 0 ? $" for {step.HoldMs} ms" : ""));
+                await _relay.StopAsync().ConfigureAwait(false);
+                Faults++;
+                return;
+            case StepKind.RelayRestart when _relay is { Up: false }:
+                Tell("relay-restart", "the relay node starts again from its home, on its port");
+                await _relay.StartAsync(ct).ConfigureAwait(false);
+                Faults++;
+                return;
+            case StepKind.RelayCrash or StepKind.RelayRestart:
+                return;
+            default:
+                break;
+        }
         var a = _peers[step.A];
+        if (a.Grpc && step.Kind is StepKind.Isolate or StepKind.Rejoin)
+        {
+            // Over real links a device is offline when it is switched off: stopped, and started again later.
+            step = step with { Kind = step.Kind == StepKind.Isolate ? StepKind.Crash : StepKind.Restart };
+        }
+        if (step.HoldMs > 0) Remember("hold", $"{step} for {step.HoldMs} ms");
         switch (step.Kind)
         {
             case StepKind.Partition:
+                Remember("partition", $"{a.Name} | {_peers[step.B].Name}");
                 _network.Partition(a.Name, _peers[step.B].Name);
                 break;
             case StepKind.Heal:
+                Remember("heal", $"{a.Name} - {_peers[step.B].Name}");
                 _network.Heal(a.Name, _peers[step.B].Name);
                 break;
             case StepKind.Isolate:
+                Remember("isolate", $"{a.Name}");
                 _network.Isolate(a.Name);
                 break;
             case StepKind.Rejoin:
+                Remember("rejoin", $"{a.Name}");
                 _network.Rejoin(a.Name);
                 break;
             case StepKind.Crash when a.Up:
-                _network.Note("crash", a.Name + " stops (host disposed)");
+                Tell("crash", a.Name + " stops (host disposed)");
                 Crashed.Add(a.Index);
                 await a.StopAsync().ConfigureAwait(false);
                 break;
             case StepKind.Restart when !a.Up:
-                _network.Note("restart", a.Name + " starts again from its home");
+                Tell("restart", a.Name + " starts again from its home");
                 await a.StartAsync(ct).ConfigureAwait(false);
                 Crashed.Remove(a.Index);
                 break;

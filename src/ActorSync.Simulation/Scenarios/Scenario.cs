@@ -32,6 +32,19 @@ public sealed record Scenario
     /// <summary>Run one relay node in-process (real gRPC on 127.0.0.1, outside the simulated network) that every peer names.</summary>
     public bool Relay { get; init; }
 
+    /// <summary>
+    /// "simulated" (default): device links on the seeded in-memory network, every fault available.
+    /// "grpc": device links over real gRPC and TLS on 127.0.0.1 (the peer's own transport); only
+    /// faults a real link allows: crashes, offline periods (a device switched off and on again),
+    /// relay crashes and clock skew; no frame faults, no partitions, no hostile member.
+    /// </summary>
+    public string Transport { get; init; } = "simulated";
+
+    public bool IsGrpc => Transport == "grpc";
+
+    /// <summary>Pause after each command of the workload (milliseconds), so a workload spans time and time-paced faults overlap many commands.</summary>
+    public int PaceMs { get; init; }
+
     /// <summary>Add a hostile member device to the first workspace and inject forged, replayed and escalated deltas at the end.</summary>
     public bool Integrity { get; init; } = true;
 
@@ -48,17 +61,28 @@ public sealed record Scenario
         Require(Members >= 1 && Members <= Peers, "members", $"is {Members}: it must be 1 to peers ({Peers})");
         Require(Commands is >= 0 and <= 100_000, "commands", $"is {Commands}: it must be 0-100000");
         Require(QuietTimeoutSeconds is >= 5 and <= 3600, "quietTimeoutSeconds", $"is {QuietTimeoutSeconds}: it must be 5-3600");
+        Require(Transport is "simulated" or "grpc", "transport", $"is '{Transport}': it must be simulated or grpc");
+        Require(PaceMs is >= 0 and <= 10_000, "paceMs", $"is {PaceMs}: it must be 0-10000");
         Mix.Validate();
         Faults.Validate(Peers);
+        if (IsGrpc)
+        {
+            var f = Faults;
+            Require(f.Loss == 0 && f.Duplication == 0 && f.Reorder == 0 && f.MaxDelayMs == 0, "faults",
+                "on transport grpc: loss, duplication, reorder and maxDelayMs must be 0 (real links do not drop frames on request)");
+            Require(f.Partitions == 0, "faults.partitions", "on transport grpc must be 0 (use offline periods or crashes)");
+            Require(!Integrity, "integrity", "must be false on transport grpc (the hostile member speaks only on the simulated network)");
+        }
+        Require(!(Faults.RelayCrashes > 0 && !Relay), "faults.relayCrashes", "needs relay: true");
         return this;
     }
 
-    /// <summary>A random scenario, small enough to run in under a minute on two cores (relay in one of five).</summary>
+    /// <summary>A random scenario, small enough to run in under a minute on two cores (relay in one of five, files, clock skew in one of three).</summary>
     public static Scenario Random(int seed)
     {
         var r = new Random(seed);
         var peers = r.Next(3, 7);
-        return new Scenario
+        var scenario = new Scenario
         {
             Name = string.Create(CultureInfo.InvariantCulture, $"random-{seed}"),
             Seed = seed,
@@ -79,7 +103,39 @@ public sealed record Scenario
             },
             Relay = r.Next(5) == 0,
             Integrity = true,
-        }.Validated();
+        };
+        // Drawn from a stream of their own, so the draws above (and the scenarios they made) stay as they were.
+        var x = new Random(Network.StableHash.Of(seed, "random-extras"));
+        return (scenario with
+        {
+            Mix = scenario.Mix with { Files = x.Next(0, 10), FileConflicts = x.Next(0, 4) },
+            Faults = scenario.Faults with
+            {
+                ClockSkewMinutes = x.Next(3) == 0 ? x.Next(1, 721) : 0,
+                RelayCrashes = scenario.Relay && x.Next(2) == 0 ? 1 : 0,
+            },
+        }).Validated();
+    }
+
+    /// <summary>
+    /// The same scenario over real gRPC links (<c>actorsync sim --grpc</c>): what a real link cannot
+    /// do is left out, and <paramref name="dropped"/> says what (frame faults, partitions, the
+    /// hostile member); crashes, offline periods, relay crashes, clock skew and the workload stay.
+    /// </summary>
+    public Scenario OverGrpc(out IReadOnlyList<string> dropped)
+    {
+        var left = new List<string>();
+        var f = Faults;
+        if (f.Loss > 0 || f.Duplication > 0 || f.Reorder > 0 || f.MaxDelayMs > 0) left.Add("frame loss, duplication, reordering and delay");
+        if (f.Partitions > 0) left.Add($"{f.Partitions} partitions");
+        if (Integrity) left.Add("the hostile member (integrity check)");
+        dropped = left;
+        return (this with
+        {
+            Transport = "grpc",
+            Integrity = false,
+            Faults = f with { Loss = 0, Duplication = 0, Reorder = 0, MaxDelayMs = 0, Partitions = 0 },
+        }).Validated();
     }
 
     private static readonly JsonSerializerOptions Json = new()
@@ -138,11 +194,18 @@ public sealed record WorkloadMix
     public int Invites { get; init; } = 3;
     public int Uninvites { get; init; } = 2;
 
-    public int Total => Entries + Edits + Deletes + Roles + Invites + Uninvites;
+    /// <summary>Put a file of a small random size at one of a few paths (new, or overwriting what is there) through the files tool.</summary>
+    public int Files { get; init; }
+
+    /// <summary>Two members put different content at the same path at once: concurrent changes, so every replica keeps one at the name and a conflict copy.</summary>
+    public int FileConflicts { get; init; }
+
+    public int Total => Entries + Edits + Deletes + Roles + Invites + Uninvites + Files + FileConflicts;
 
     internal void Validate()
     {
-        foreach (var (name, value) in new[] { ("entries", Entries), ("edits", Edits), ("deletes", Deletes), ("roles", Roles), ("invites", Invites), ("uninvites", Uninvites) })
+        foreach (var (name, value) in new[] { ("entries", Entries), ("edits", Edits), ("deletes", Deletes), ("roles", Roles), ("invites", Invites), ("uninvites", Uninvites),
+                     ("files", Files), ("fileConflicts", FileConflicts) })
             if (value is < 0 or > 1000) throw new ArgumentException($"mix.{name} is {value}: weights are 0-1000");
         if (Total == 0) throw new ArgumentException("mix: at least one weight must be above 0");
     }
@@ -165,8 +228,27 @@ public sealed record FaultPlan
     /// <summary>Peers cut from every other device for a stretch of the workload (still running; the relay, if any, still reaches them).</summary>
     public int Offline { get; init; }
 
+    /// <summary>Crash (dispose) and restart of the relay node, same home and port (needs relay: true).</summary>
+    public int RelayCrashes { get; init; }
+
+    /// <summary>Each peer's wall clock is off by a seeded amount of up to this many minutes either way (0: no skew); hybrid logical clocks must absorb it.</summary>
+    public int ClockSkewMinutes { get; init; }
+
+    /// <summary>
+    /// 0 (default): every fault window opens and closes at command positions. Above 0: a window
+    /// opens at a command position and lasts a seeded time between <see cref="MinHoldMs"/> and this
+    /// (milliseconds), however many commands run meanwhile; whatever is still open when the
+    /// workload ends is held to its time before the final heal. With <see cref="Scenario.PaceMs"/>
+    /// this makes long partitions and offline periods.
+    /// </summary>
+    public int MaxHoldMs { get; init; }
+
+    public int MinHoldMs { get; init; }
+
     /// <summary>The last fault is healed by this fraction of the workload at the latest (the rest runs on a healed network).</summary>
     public double HealBy { get; init; } = 0.9;
+
+    public bool PacedByTime => MaxHoldMs > 0;
 
     internal void Validate(int peers)
     {
@@ -183,6 +265,10 @@ public sealed record FaultPlan
         if (Offline is < 0 or > 1000) throw new ArgumentException($"faults.offline is {Offline}: it must be 0-1000");
         if (HealBy is <= 0 or > 1 || double.IsNaN(HealBy)) throw new ArgumentException($"faults.healBy is {HealBy}: it must be above 0 and at most 1");
         if (Partitions > 0 && peers < 2) throw new ArgumentException("faults.partitions needs at least 2 peers");
+        if (RelayCrashes is < 0 or > 100) throw new ArgumentException($"faults.relayCrashes is {RelayCrashes}: it must be 0-100");
+        if (ClockSkewMinutes is < 0 or > 10_080) throw new ArgumentException($"faults.clockSkewMinutes is {ClockSkewMinutes}: it must be 0-10080 (a week)");
+        if (MaxHoldMs is < 0 or > 600_000) throw new ArgumentException($"faults.maxHoldMs is {MaxHoldMs}: it must be 0-600000");
+        if (MinHoldMs < 0 || MinHoldMs > MaxHoldMs) throw new ArgumentException($"faults.minHoldMs is {MinHoldMs}: it must be 0 to maxHoldMs ({MaxHoldMs})");
     }
 }
 

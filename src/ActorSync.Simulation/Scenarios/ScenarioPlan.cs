@@ -12,12 +12,16 @@ public enum StepKind
     ChangeRole,
     Invite,
     Uninvite,
+    PutFile,
+    ConflictFile,
     Partition,
     Heal,
     Crash,
     Restart,
     Isolate,
     Rejoin,
+    RelayCrash,
+    RelayRestart,
 }
 
 /// <summary>
@@ -27,14 +31,25 @@ public enum StepKind
 /// pure function of the seed while its targets stay valid whatever failed before.
 /// </summary>
 public sealed record SimStep(int Index, StepKind Kind, int Workspace = 0, int A = -1, int B = -1, int Pick = 0, int Pick2 = 0,
-    ToolKind Tool = ToolKind.Chat, Role Role = Role.Participant)
+    ToolKind Tool = ToolKind.Chat, Role Role = Role.Participant, int HoldMs = 0)
 {
     public bool IsFault => Kind >= StepKind.Partition;
+
+    /// <summary>The step that ends this fault window (time-paced plans carry only the opening step, with <see cref="HoldMs"/>).</summary>
+    public SimStep? Closing => Kind switch
+    {
+        StepKind.Partition => this with { Kind = StepKind.Heal, HoldMs = 0 },
+        StepKind.Crash => this with { Kind = StepKind.Restart, HoldMs = 0 },
+        StepKind.Isolate => this with { Kind = StepKind.Rejoin, HoldMs = 0 },
+        StepKind.RelayCrash => this with { Kind = StepKind.RelayRestart, HoldMs = 0 },
+        _ => null,
+    };
 
     public override string ToString() => Kind switch
     {
         StepKind.Partition or StepKind.Heal => string.Create(CultureInfo.InvariantCulture, $"#{Index} {Kind} p{A} p{B}"),
         StepKind.Crash or StepKind.Restart or StepKind.Isolate or StepKind.Rejoin => string.Create(CultureInfo.InvariantCulture, $"#{Index} {Kind} p{A}"),
+        StepKind.RelayCrash or StepKind.RelayRestart => string.Create(CultureInfo.InvariantCulture, $"#{Index} {Kind}"),
         StepKind.Post => string.Create(CultureInfo.InvariantCulture, $"#{Index} {Kind} ws{Workspace} {Tool}"),
         StepKind.ChangeRole => string.Create(CultureInfo.InvariantCulture, $"#{Index} {Kind} ws{Workspace} -> {Role}"),
         _ => string.Create(CultureInfo.InvariantCulture, $"#{Index} {Kind} ws{Workspace}"),
@@ -57,7 +72,8 @@ public static class ScenarioPlan
         {
             var roll = r.Next(mix.Total);
             var kind = Pick(roll, (mix.Entries, StepKind.Post), (mix.Edits, StepKind.Edit), (mix.Deletes, StepKind.Delete),
-                (mix.Roles, StepKind.ChangeRole), (mix.Invites, StepKind.Invite), (mix.Uninvites, StepKind.Uninvite));
+                (mix.Roles, StepKind.ChangeRole), (mix.Invites, StepKind.Invite), (mix.Uninvites, StepKind.Uninvite),
+                (mix.Files, StepKind.PutFile), (mix.FileConflicts, StepKind.ConflictFile));
             commands.Add(new SimStep(0, kind, r.Next(scenario.Workspaces), Pick: r.Next(int.MaxValue), Pick2: r.Next(int.MaxValue),
                 Tool: EntryTools[r.Next(EntryTools.Length)], Role: RandomRole(r)));
         }
@@ -65,10 +81,17 @@ public static class ScenarioPlan
         var faults = new List<(int At, int Order, SimStep Step)>();
         var horizon = Math.Max(1, (int)(n * scenario.Faults.HealBy));
         var order = 0;
+        var f = scenario.Faults;
         void Window(StepKind open, StepKind close, int a, int b)
         {
             var start = r.Next(horizon);
             var length = Math.Max(1, r.Next(Math.Max(2, horizon / 10), Math.Max(3, horizon / 3)));
+            if (f.PacedByTime)
+            {
+                // Closed by the workload once its time is up, whatever the command count then.
+                faults.Add((start, order++, new SimStep(0, open, A: a, B: b, HoldMs: r.Next(f.MinHoldMs, f.MaxHoldMs + 1))));
+                return;
+            }
             var end = Math.Min(horizon, start + length);
             faults.Add((start, order++, new SimStep(0, open, A: a, B: b)));
             faults.Add((end, order++, new SimStep(0, close, A: a, B: b)));
@@ -82,6 +105,8 @@ public static class ScenarioPlan
         }
         for (var i = 0; i < scenario.Faults.Crashes; i++) Window(StepKind.Crash, StepKind.Restart, r.Next(peers), -1);
         for (var i = 0; i < scenario.Faults.Offline; i++) Window(StepKind.Isolate, StepKind.Rejoin, r.Next(peers), -1);
+        // Drawn after every older kind of draw, so plans of scenarios without them stay as they were.
+        for (var i = 0; i < scenario.Faults.RelayCrashes; i++) Window(StepKind.RelayCrash, StepKind.RelayRestart, -1, -1);
         var byPosition = faults.OrderBy(f => f.At).ThenBy(f => f.Order).ToLookup(f => f.At, f => f.Step);
         var steps = new List<SimStep>(n + faults.Count);
         for (var i = 0; i <= n; i++)

@@ -90,6 +90,35 @@ public class KeyDistributionSpecs
     }
 
     [Fact]
+    public void Invitee_should_read_what_was_written_in_a_concurrent_new_epoch_before_anyone_knew_of_it()
+    {
+        // actorsync sim partitions --seed 7: ann removes xav and writes under the new epoch while bob,
+        // cut off, invites dan. dan parks ann's post (no key for its epoch); the rotation that wraps
+        // the key for dan depends on that post, so it waited behind it in the buffer for good.
+        using var ws = TestWorkspace.WithMembers(("ann", Role.Manager), ("bob", Role.Participant), ("xav", Role.Participant));
+        using var dan = new TestMember("dan");
+        Must(ws["ann"].Uninvite(ws.Member("xav").Id, ws.Tick()));
+        var secret = Must(ws["ann"].Author(Discussion, new CreateEntry(EntryFields.Of(("text", "written in the new epoch"))), ws.Tick()));
+        Must(ws["bob"].Invite(dan.Card, Role.Participant, ws.Tick(), out var invitation));
+        ws.Replicas.Remove("xav", out var xav);
+        using var removed = xav;
+        ws.Replicas["dan"] = dan.Join(invitation!);
+        ws.SyncAll();
+        Assert.False(ws["dan"].State.IsApplied(secret.Id));
+        Assert.True(ws["ann"].State.Current.NeedsRekey);
+
+        // The rotation that follows (at ann's next command here; a peer rotates as soon as it sees the gap) opens it all.
+        var welcome = Must(ws["ann"].Author(Discussion, new CreateEntry(EntryFields.Of(("text", "welcome dan"))), ws.Tick()));
+        ws.SyncAll();
+
+        Assert.True(ws["dan"].State.IsApplied(secret.Id), "dan cannot read what was written in the epoch concurrent with its invitation");
+        Assert.True(ws["dan"].State.IsApplied(welcome.Id), "dan cannot read what is written after the rotation");
+        Assert.Equal(0, ws["dan"].ParkedCount);
+        Assert.Equal(0, ws["dan"].BufferedCount);
+        Assert.Single(ws.Replicas.Values.Select(r => r.State.StateHash()).Distinct());
+    }
+
+    [Fact]
     public void Member_should_not_be_poisoned_with_a_key_for_an_epoch_not_opened_yet()
     {
         using var ws = TestWorkspace.WithMembers(("ann", Role.Manager), ("bob", Role.Participant), ("cat", Role.Participant));

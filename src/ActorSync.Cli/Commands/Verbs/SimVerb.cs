@@ -9,10 +9,11 @@ internal static class SimVerb
 {
     public static IReadOnlyList<Verb> All { get; } =
     [
-        new("sim", "SCENARIO|--random [--seed N] [--runs K] [--json] [--keep]",
+        new("sim", "SCENARIO|--random [--seed N] [--runs K] [--grpc] [--json] [--keep]",
             "run peers in this process on a simulated network with faults, then check convergence, no loss, confidentiality, integrity and " +
-            "liveness; SCENARIO is a JSON file or a name under config/scenarios; exit 1 when an invariant fails",
-            VerbShape.Of(0, 1, ["seed", "runs"], ["random", "json", "keep"]), RunAsync, NeedsHome: false),
+            "liveness; SCENARIO is a JSON file or a name under config/scenarios; --grpc runs it over real gRPC links on 127.0.0.1 (without " +
+            "the faults a real link cannot do); exit 1 when an invariant fails",
+            VerbShape.Of(0, 1, ["seed", "runs"], ["random", "json", "keep", "grpc"]), RunAsync, NeedsHome: false),
     ];
 
     private static async Task<int> RunAsync(Invocation inv)
@@ -41,12 +42,17 @@ internal static class SimVerb
             inv.Ct.ThrowIfCancellationRequested();
             var seed = unchecked(firstSeed + k);
             var run = scenario ?? Scenario.Random(seed);
-            inv.Err.WriteLine($"sim: {run.Name}, seed {seed.ToString(CultureInfo.InvariantCulture)} ({k + 1}/{runs})");
+            if (inv.Args.Flag("grpc") && !run.IsGrpc)
+            {
+                run = run.OverGrpc(out var dropped);
+                if (dropped.Count > 0) inv.Err.WriteLine("sim: over gRPC without " + string.Join(", ", dropped));
+            }
+            inv.Err.WriteLine($"sim: {run.Name}, seed {seed.ToString(CultureInfo.InvariantCulture)} ({k + 1}/{runs}){(run.IsGrpc ? " over gRPC" : "")}");
             var options = new SimulationOptions
             {
                 Progress = inv.Err,
                 KeepFiles = inv.Args.Flag("keep"),
-                RerunCommand = source is null ? "actorsync sim --random" : $"actorsync sim {source}",
+                RerunCommand = (source is null ? "actorsync sim --random" : $"actorsync sim {source}") + (inv.Args.Flag("grpc") ? " --grpc" : ""),
             };
             var report = await SimulationRunner.RunAsync(run, seed, options, inv.Ct);
             if (inv.Json) inv.Out.WriteLine(report.ToJsonLine());

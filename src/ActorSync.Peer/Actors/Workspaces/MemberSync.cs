@@ -52,6 +52,16 @@ public sealed class MemberSync
         Sent++;
     }
 
+    private DateTimeOffset _answered = DateTimeOffset.MinValue;
+
+    /// <summary>True at most once per <paramref name="interval"/>: whether a summary from the device may be answered with one of ours now.</summary>
+    public bool MayAnswer(DateTimeOffset now, TimeSpan interval)
+    {
+        if (now - _answered < interval) return false;
+        _answered = now;
+        return true;
+    }
+
     public void LinkLost()
     {
         LinkUp = false;

@@ -149,9 +149,14 @@ public sealed partial class WorkspaceActor
     }
 
     /// <summary>
-    /// A removed device's frames: its summaries and acks say what it still lacks of its removal's
-    /// past; its deltas are taken like anyone's (each is checked at its own causal past, where its
-    /// author was a member), so what it wrote before hearing of its removal is not lost.
+    /// A removed device's frames. Its summaries and acks say what it still lacks of its removal's
+    /// past (sent, so it learns of its removal; nothing later); a summary showing deltas this replica
+    /// lacks is answered with this replica's summary, so it sends them. Its deltas are taken like
+    /// anyone's (each is checked at its own causal past, where its author was a member): it may hold
+    /// deltas nobody else does (its own, written before its removal reached it, or ones it forwarded,
+    /// such as a concurrent invitation of a member this replica has not heard of). Found by
+    /// `actorsync sim partitions --seed 7`: p2, removed by p0 while partitioned from it, had invited
+    /// p3; the invitation reached only p3, p0 and p1 dropped p2's frames, and the members ended apart.
     /// </summary>
     private void OnFormerMemberFrame(InboundFrame frame, VersionVector bound)
     {
@@ -164,8 +169,15 @@ public sealed partial class WorkspaceActor
                 {
                     var seen = (frame.Frame.BodyCase == LinkFrame.BodyOneofCase.Summary ? frame.Frame.Summary.Seen : frame.Frame.Ack.Applied)
                         .ToVersionVector();
-                    if (frame.Frame.BodyCase == LinkFrame.BodyOneofCase.Summary) sync.Summarised(seen);
-                    else sync.Acknowledged(seen);
+                    if (frame.Frame.BodyCase == LinkFrame.BodyOneofCase.Summary)
+                    {
+                        sync.Summarised(seen);
+                        if (!_replica!.Seen.Dominates(seen) && sync.MayAnswer(_peer.Clock.GetUtcNow(), _peer.Settings.AntiEntropyInterval)) SendSummary(sync);
+                    }
+                    else
+                    {
+                        sync.Acknowledged(seen);
+                    }
                 }
                 catch (Core.Encoding.WireFormatException e)
                 {

@@ -56,7 +56,7 @@ public sealed partial class WorkspaceActor
                 }
                 return true;
             case InboundFrame inbound when !IsPartner(inbound.From):
-                _log.Warning("Frame for workspace {Workspace} from {Device}, which is not a member device: dropped", _id, inbound.From.Short);
+                OnFromNonPartner(inbound);
                 return true;
             case InboundFrame { Frame.BodyCase: LinkFrame.BodyOneofCase.Summary } summary:
                 OnSummary(summary.From, summary.Frame.Summary);
@@ -74,11 +74,51 @@ public sealed partial class WorkspaceActor
                 if (_dormant) return true;
                 Entered();
                 foreach (var s in _sync.Values.Where(s => s.LinkUp && s.Route == "direct" && !IsDormant(s.Device))) SendSummary(s);
+                RotateIfDue();
+                return true;
+            case GetSyncTrace:
+                Sender.Tell(TraceSync());
                 return true;
             default:
                 return false;
         }
     }
+
+    /// <summary>Asks a workspace actor how its sync stands (<see cref="SyncTrace"/>): for diagnosis (actorsync sim prints it when members end apart).</summary>
+    public sealed record GetSyncTrace;
+
+    /// <summary>
+    /// How sync stands at one replica: what it holds (<paramref name="Seen"/>), what it waits for,
+    /// what it rejected and why, the membership history it has applied, and per partner device what
+    /// it believes that device holds.
+    /// </summary>
+    public sealed record SyncTrace(string Seen, bool IsMember, string JoinedBy, int Buffered, int Parked, IReadOnlyList<string> Wanted,
+        IReadOnlyList<string> Rejected, IReadOnlyList<string> Membership, IReadOnlyList<string> Partners);
+
+    private SyncTrace TraceSync()
+    {
+        var r = _replica!;
+        var membership = r.State.Admin.Events
+            .Where(e => e.Op is Core.Operations.InviteMember or RemoveMember or Core.Operations.CreateWorkspace or RotateKey)
+            .Select(e => e.Op switch
+            {
+                Core.Operations.InviteMember i => $"{Short(e.Meta.Id)} by {e.Meta.Author.Short}: invite {i.Card.AccountId.Short} ({i.Card.Name}) as {i.Role}",
+                RemoveMember m => $"{Short(e.Meta.Id)} by {e.Meta.Author.Short}: remove {m.Member.Short}",
+                RotateKey => $"{Short(e.Meta.Id)} by {e.Meta.Author.Short}: rotate key for {string.Join(" ", e.Meta.Keys?.Recipients.Select(a => a.Short) ?? [])}",
+                _ => $"{Short(e.Meta.Id)} by {e.Meta.Author.Short}: create",
+            }).ToList();
+        var partners = _sync.Values.OrderBy(s => s.Device).Select(s =>
+            $"{s.Device.Short}: partner={IsPartner(s.Device)} link={(s.LinkUp ? s.Route : "down")} heard={s.HeardFrom} known={s.Known}").ToList();
+        return new SyncTrace(r.Seen.ToString(), r.IsMember, _joinedBy is null ? "" : $"{_joinedBy.Inviter.Name} ({Short(_joinedBy.InviteDelta)})",
+            r.BufferedCount, r.ParkedCount, r.Wanted.Select(Short).ToList(),
+            r.Rejected.Select(kv => $"{Short(kv.Key)}: {kv.Value}").ToList(), membership, partners);
+    }
+
+    private static string Short(Core.Causality.DeltaId id) => id.Device.Short + ":" + id.Seq;
+
+    /// <summary>A frame from a device that was never a member (a removed member's device is handled in WorkspaceActor.Lifecycle).</summary>
+    private void OnFromNonPartner(InboundFrame inbound) =>
+        _log.Warning("Frame for workspace {Workspace} from {Device}, which is not a member device: dropped", _id, inbound.From.Short);
 
     /// <summary>Devices this workspace syncs with: every device of every member, and the inviter's while joining.</summary>
     private bool IsPartner(DeviceId device)
@@ -112,6 +152,13 @@ public sealed partial class WorkspaceActor
         sync.LinkUp = true;
         SendMissing(sync);
         CheckHandover();
+        // Their summary shows deltas this replica lacks: answer with ours, so they send them. Without
+        // it a device whose own summaries do not get through stays behind for good: a joiner whose
+        // one request for its first copy was lost (it sends periodic summaries only over links it
+        // saw come up as direct), found by actorsync sim partitions --seed 7 (p3 joined from p2 and
+        // held nothing). At most once per anti-entropy interval per device, so two devices that each
+        // lack something do not bounce summaries while the deltas are in flight.
+        if (!_replica!.Seen.Dominates(sync.Known) && sync.MayAnswer(_peer.Clock.GetUtcNow(), _peer.Settings.AntiEntropyInterval)) SendSummary(sync);
     }
 
     private void OnAck(DeviceId from, Ack ack)
@@ -234,8 +281,57 @@ public sealed partial class WorkspaceActor
         // and swamps a 50-member workspace). Members still forward: anti-entropy summaries show who
         // lacks what, and whoever holds it sends it (a device that reaches only one member gets
         // everything within an anti-entropy interval).
-        if (from is not null) return;
+        if (from is not null)
+        {
+            RotateIfDue();
+            return;
+        }
         foreach (var sync in _sync.Values.Where(s => s.LinkUp && IsPartner(s.Device) && !IsDormant(s.Device))) SendMissing(sync);
+    }
+
+    /// <summary>Since when this replica has seen a key rotation due (null: none due); paces the fallback rotators.</summary>
+    private DateTimeOffset? _rekeyDueSince;
+
+    /// <summary>
+    /// When what arrived shows a member lacking the current epoch key (invited concurrently with a
+    /// new epoch) or a non-member holding it (concurrent uninvites), rotate now rather than at the
+    /// next command someone happens to give: until then that member can read nothing of the epoch
+    /// (actorsync sim partitions --seed 7: p3, invited by p2 while p0 removed p2, never could).
+    /// Not everyone at once: the members holding the current key, in account id order, take turns,
+    /// the first at once, the next after one anti-entropy interval of the gap still showing, and so
+    /// on (checked on every tick), so a first in line that is offline, gone or hostile (the sim's
+    /// hostile member, seed 7 again) only delays it. Rotations that cross are harmless: the later
+    /// one wins, and any gap left triggers another.
+    /// </summary>
+    private void RotateIfDue()
+    {
+        var r = _replica;
+        if (r is null) return;
+        var admin = r.State.Current;
+        if (!admin.NeedsRekey || !r.IsMember || !r.Keyring.Has(admin.Epoch))
+        {
+            _rekeyDueSince = null;
+            return;
+        }
+        var rank = admin.Members.Keys.Where(admin.EpochRecipients.Contains).ToList().IndexOf(_peer.Account.Id);
+        if (rank < 0 || admin.Members[_peer.Account.Id].Card.Devices[0].Id != _peer.Device.Id) return;
+        var now = _peer.Clock.GetUtcNow();
+        _rekeyDueSince ??= now;
+        if (now - _rekeyDueSince.Value < rank * _peer.Settings.AntiEntropyInterval) return;
+        _rekeyDueSince = null;
+        var rotation = r.Rekey(_peer.NowMillis);
+        if (!rotation.Ok)
+        {
+            _log.Warning("Workspace {Workspace}: a key rotation is due but could not be authored: {Reason}", _id, rotation.Rejection);
+            return;
+        }
+        _log.Info("Workspace {Workspace}: rotated the key (a member lacked it or a non-member held it)", _id);
+        var seen = r.Seen;
+        PersistAsync(Recorded(rotation.Deltas), _ =>
+        {
+            _durable = seen;
+            AfterApplied(rotation.Deltas, from: null);
+        });
     }
 
     private void LearnMembers(bool askLinks = true)
