@@ -19,8 +19,8 @@ public sealed class MemberSync
     /// <summary>What the device itself said it holds (summaries and acks only, never what was merely sent).</summary>
     public VersionVector Confirmed { get; private set; } = VersionVector.Empty;
 
-    /// <summary>When this device was last heard from in this workspace (unix ms; 0: not since this actor started and none recorded).</summary>
-    public long LastHeardMillis { get; set; }
+    /// <summary>When a summary last went to this device over the relay to keep a quiet workspace from looking dormant (unix ms).</summary>
+    public long LastKeepAliveMillis { get; set; }
 
     /// <summary>"direct", "relay", "relay-http" or "none": periodic summaries go only over direct links, so offline devices' mailboxes do not fill with them.</summary>
     public string Route { get; set; } = "none";

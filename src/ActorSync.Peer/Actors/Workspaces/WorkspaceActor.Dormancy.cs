@@ -26,6 +26,7 @@ public sealed partial class WorkspaceActor
     private long _entered;
     private long _enteredRecorded;
     private long _reentered;
+    private long _trackedSince;
     private bool _dormant;
 
     /// <summary>How stale a recorded "heard from" may get before it is written again: small against dormant-after, rare against traffic.</summary>
@@ -49,6 +50,7 @@ public sealed partial class WorkspaceActor
     {
         _entered = _enteredRecorded = Math.Max(_entered, entered.Millis);
         if (entered.Reentry) _reentered = Math.Max(_reentered, entered.Millis);
+        if (_trackedSince == 0) _trackedSince = entered.Millis;
     }
 
     /// <summary>The copy is open on a running peer: it counts as entered now (recorded about daily, so a long stop shows).</summary>
@@ -59,6 +61,7 @@ public sealed partial class WorkspaceActor
         _entered = Math.Max(_entered, now);
         if (now - _enteredRecorded < RecordHeardEvery) return;
         _enteredRecorded = now;
+        if (_trackedSince == 0) _trackedSince = now;
         PersistAsync(new WorkspaceEntered { Millis = now }, _ => { });
     }
 
@@ -104,7 +107,10 @@ public sealed partial class WorkspaceActor
     {
         if (_replica is null || device == _peer.Device.Id) return false;
         // Re-entering after this device's own dormancy restarts every member's count: the silence was its own.
-        var last = Math.Max(_reentered, _heard.TryGetValue(device, out var heard) ? heard : JoinedAt(device));
+        // Nor from before this copy first recorded being entered: a journal written before dormancy
+        // was tracked has no "heard" records, and every member would otherwise look dormant at once.
+        var since = Math.Max(_reentered, _trackedSince == 0 ? _peer.NowMillis : _trackedSince);
+        var last = Math.Max(since, _heard.TryGetValue(device, out var heard) ? heard : JoinedAt(device));
         return _peer.NowMillis - last > (long)_peer.Settings.DormantAfter.TotalMilliseconds;
     }
 
@@ -139,7 +145,8 @@ public sealed partial class WorkspaceActor
     /// <summary>Checked at start and on every anti-entropy tick: once dormant, the copy stays so until a re-invitation.</summary>
     private void CheckDormant()
     {
-        if (_dormant || _replica is null || !_replica.IsMember || _leaving is not null) return;
+        // Never recorded as entered: a journal from before dormancy was tracked, or a brand new copy.
+        if (_dormant || _replica is null || !_replica.IsMember || _leaving is not null || _enteredRecorded == 0) return;
         var others = _replica.State.Current.Members.Values.SelectMany(m => m.Card.Devices).Any(d => d.Id != _peer.Device.Id);
         if (!others || _peer.NowMillis - LastEntered() <= (long)_peer.Settings.DormantAfter.TotalMilliseconds) return;
         _dormant = true;
@@ -147,6 +154,23 @@ public sealed partial class WorkspaceActor
         _log.Warning("Workspace {Workspace} is dormant on this device (not entered for longer than {After}): it is no longer synced; a manager must re-invite this device",
             _id, _peer.Settings.DormantAfter);
         Publish("workspace", $"{_replica.State.Current.Name} is dormant on this device; ask a manager to re-invite you");
+    }
+
+    /// <summary>
+    /// Members that reach each other only through the relay exchange no periodic summaries (an
+    /// offline device's mailbox would fill with them), so without this they would hear nothing of
+    /// each other in a quiet workspace and each would find the other dormant. About daily per device.
+    /// </summary>
+    private void KeepAliveOverRelay()
+    {
+        var now = _peer.NowMillis;
+        foreach (var sync in _sync.Values)
+        {
+            if (!sync.LinkUp || sync.Route == "direct" || IsDormant(sync.Device) || !IsPartner(sync.Device)) continue;
+            if (now - sync.LastKeepAliveMillis < RecordHeardEvery) continue;
+            sync.LastKeepAliveMillis = now;
+            SendSummary(sync);
+        }
     }
 
     /// <summary>A manager re-invites a member whose devices went dormant: a fresh invitation to each, and they count as active here again.</summary>

@@ -74,6 +74,7 @@ public sealed partial class WorkspaceActor
                 if (_dormant) return true;
                 Entered();
                 foreach (var s in _sync.Values.Where(s => s.LinkUp && s.Route == "direct" && !IsDormant(s.Device))) SendSummary(s);
+                KeepAliveOverRelay();
                 RotateIfDue();
                 return true;
             case GetSyncTrace:
