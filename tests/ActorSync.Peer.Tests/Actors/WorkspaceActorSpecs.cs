@@ -400,6 +400,26 @@ public sealed class WorkspaceActorSpecs : PeerActorSpec
     }
 
     [Fact]
+    public void WorkspaceActor_should_send_a_member_reachable_only_through_the_relay_a_summary_about_daily()
+    {
+        // No periodic summaries go over the relay (an offline device's mailbox would fill with them),
+        // but two members who reach each other only that way must still hear of each other in a
+        // quiet workspace, or each would find the other dormant after dormant-after.
+        var clock = new Sync.ShiftedClock();
+        var peer = new PeerContext(Files.Home, Files.Settings with { AntiEntropyInterval = TimeSpan.FromMilliseconds(200) },
+            new KnownDevices(new ActorSync.Peer.Links.PinDirectory()), clock);
+        var (ws, _) = Create("Quiet", peer);
+        Ask<Authored>(ws, new Invite(_bob.Card, Role.Participant));
+        ws.Tell(new LinkStateChanged(_bob.Id, true, "relay"));
+        _links.FishForMessage(m => m is SendFrame { Frame.BodyCase: LinkFrame.BodyOneofCase.Summary } f && f.Device == _bob.Id, Patience);
+
+        clock.Offset = Files.Settings.DormantAfter / 21 + TimeSpan.FromHours(1);
+        var keepAlive = (SendFrame)_links.FishForMessage(m => m is SendFrame { Frame.BodyCase: LinkFrame.BodyOneofCase.Summary } f && f.Device == _bob.Id, Patience);
+        Assert.Equal(_bob.Id, keepAlive.Device);
+        Assert.NotEqual("dormant", Ask<WorkspaceDetails>(ws, new GetDetails()).Members.SelectMany(m => m.Devices).Single(d => d.Device == _bob.Id.ToString()).Presence);
+    }
+
+    [Fact]
     public void WorkspaceActor_should_answer_a_summary_that_shows_deltas_it_lacks_with_its_own_once_per_interval()
     {
         // actorsync sim partitions --seed 7: a joiner's one request for its first copy was lost and the

@@ -19,7 +19,7 @@ public sealed class MemberSync
     /// <summary>What the device itself said it holds (summaries and acks only, never what was merely sent).</summary>
     public VersionVector Confirmed { get; private set; } = VersionVector.Empty;
 
-    /// <summary>When a summary last went to this device over the relay to keep a quiet workspace from looking dormant (unix ms).</summary>
+    /// <summary>When a summary last went to this device (unix ms): over the relay, one goes about daily so a quiet workspace does not look dormant.</summary>
     public long LastKeepAliveMillis { get; set; }
 
     /// <summary>"direct", "relay", "relay-http" or "none": periodic summaries go only over direct links, so offline devices' mailboxes do not fill with them.</summary>

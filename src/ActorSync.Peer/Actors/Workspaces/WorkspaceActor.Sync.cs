@@ -135,8 +135,11 @@ public sealed partial class WorkspaceActor
         return sync;
     }
 
-    private void SendSummary(MemberSync sync) =>
+    private void SendSummary(MemberSync sync)
+    {
+        sync.LastKeepAliveMillis = _peer.NowMillis;
         _links.Tell(new SendFrame(sync.Device, new LinkFrame { Summary = new Summary { Workspace = _id.ToWire(), Seen = _durable.ToWire() } }));
+    }
 
     private void OnSummary(DeviceId from, Summary summary)
     {
