@@ -141,3 +141,10 @@ else
   echo "  The replicas did not converge." >&2
   exit 1
 fi
+
+say "Ann removes Cat from the workspace. Cat's peer erases its copy and signs a deletion receipt."
+as ann ws uninvite "$WS" "${ACCOUNT[cat]}" >/dev/null
+as ann chat say "$WS" "Only Ann and Bob read this: it is sealed under a key Cat never gets." >/dev/null
+wait_for "Cat's peer to erase the workspace" '^\(no workspaces' as cat ws list
+wait_for "Ann to hold Cat's deletion receipt" 'signed receipt' as ann ws show "$WS"
+as ann ws show "$WS" | grep -E '^(REMOVED|Cat) ' | sed 's/^/  /' || true
