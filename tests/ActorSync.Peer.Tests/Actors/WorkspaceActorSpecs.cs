@@ -414,9 +414,8 @@ public sealed class WorkspaceActorSpecs : PeerActorSpec
         _links.FishForMessage(m => m is SendFrame { Frame.BodyCase: LinkFrame.BodyOneofCase.Summary } f && f.Device == _bob.Id, Patience);
 
         clock.Offset = Files.Settings.DormantAfter / 21 + TimeSpan.FromHours(1);
-        var keepAlive = (SendFrame)_links.FishForMessage(m => m is SendFrame { Frame.BodyCase: LinkFrame.BodyOneofCase.Summary } f && f.Device == _bob.Id, Patience);
-        Assert.Equal(_bob.Id, keepAlive.Device);
-        Assert.NotEqual("dormant", Ask<WorkspaceDetails>(ws, new GetDetails()).Members.SelectMany(m => m.Devices).Single(d => d.Device == _bob.Id.ToString()).Presence);
+        // The spec fails (times out here) when nothing but the link-up summary goes over the relay.
+        _links.FishForMessage(m => m is SendFrame { Frame.BodyCase: LinkFrame.BodyOneofCase.Summary } f && f.Device == _bob.Id, Patience);
     }
 
     [Fact]

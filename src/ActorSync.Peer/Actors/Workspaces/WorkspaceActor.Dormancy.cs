@@ -5,6 +5,7 @@ using ActorSync.Core.Operations;
 using ActorSync.Core.Replication;
 using ActorSync.Protocol;
 using ActorSync.Protocol.Journal;
+using ActorSync.Protocol.Wire;
 using Google.Protobuf;
 using static ActorSync.Peer.Actors.Links.LinkProtocol;
 using static ActorSync.Peer.Actors.Workspaces.WorkspaceProtocol;
@@ -69,11 +70,16 @@ public sealed partial class WorkspaceActor
     {
         switch (message)
         {
-            case Reinvited reinvited:
+            case Reinvited reinvited when _replica is not null:
                 OnReinvited(reinvited.Invitation);
                 return true;
-            case Reinvite reinvite:
+            case Reinvite reinvite when _replica is not null:
                 Reinvite(reinvite.Member);
+                return true;
+            case InboundFrame { Frame.BodyCase: LinkFrame.BodyOneofCase.Deltas } frame when _dormant:
+                // Taken (never acknowledged or answered: a dormant copy sends nothing), so that a
+                // removal waiting in its mailbox still reaches it and it erases itself.
+                OnDeltas(frame.From, frame.Frame.Deltas);
                 return true;
             case InboundFrame or LinkStateChanged or LinkList when _dormant:
                 return true;
@@ -159,21 +165,23 @@ public sealed partial class WorkspaceActor
     /// <summary>
     /// Members that reach each other only through the relay exchange no periodic summaries (an
     /// offline device's mailbox would fill with them), so without this they would hear nothing of
-    /// each other in a quiet workspace and each would find the other dormant. About daily per device.
+    /// each other in a quiet workspace and each would find the other dormant. About daily per
+    /// device, dormant ones included: two running members cut off from each other for longer than
+    /// dormant-after find each other again this way (a copy that is itself dormant ignores it).
     /// </summary>
     private void KeepAliveOverRelay()
     {
         var now = _peer.NowMillis;
         foreach (var sync in _sync.Values)
         {
-            if (!sync.LinkUp || sync.Route == "direct" || IsDormant(sync.Device) || !IsPartner(sync.Device)) continue;
+            if (!sync.LinkUp || sync.Route == "direct" || !IsPartner(sync.Device)) continue;
             if (now - sync.LastKeepAliveMillis < RecordHeardEvery) continue;
             sync.LastKeepAliveMillis = now;
             SendSummary(sync);
         }
     }
 
-    /// <summary>A manager re-invites a member whose devices went dormant: a fresh invitation to each, and they count as active here again.</summary>
+    /// <summary>A member who may invite re-invites a member whose devices went dormant: a fresh invitation to each, and they count as active here again.</summary>
     private void Reinvite(AccountId member)
     {
         var admin = _replica!.State.Current;
@@ -190,7 +198,14 @@ public sealed partial class WorkspaceActor
         var invite = _replica.State.Admin.Events.LastOrDefault(e => e.Op is InviteMember i && i.Card.AccountId == member);
         if (invite is null)
         {
-            Sender.Tell(new Refused("that member was never invited (the workspace's creator)"));
+            Sender.Tell(new Refused("that member was never invited (the workspace's creator): it cannot be re-invited"));
+            return;
+        }
+        // An invitation is signed by the device that authored its invite delta (receivers check it).
+        if (invite.Meta.Id.Device != _peer.Device.Id)
+        {
+            var inviter = admin.CardOf(invite.Meta.Author)?.Name ?? invite.Meta.Author.Short;
+            Sender.Tell(new Refused($"only the device that invited them ({inviter}'s) can re-invite them", 409));
             return;
         }
         var invitation = new Invitation(_id, admin.Name, admin.Members[_peer.Account.Id].Card, member, m.Role, invite.Meta.Id,
@@ -232,7 +247,9 @@ public sealed partial class WorkspaceActor
         }
         try
         {
-            _replica.Keyring.Import(Core.Crypto.KeyWrap.Unwrap(invitation.WrappedKeyring, _peer.Account.Agreement, Invitation.KeyContext(_id)));
+            // Only keys of epochs this replica has seen opened: an invitation cannot plant one.
+            _replica.Keyring.Import(Core.Crypto.KeyWrap.Unwrap(invitation.WrappedKeyring, _peer.Account.Agreement, Invitation.KeyContext(_id)),
+                committedOnly: true);
         }
         catch (Core.Encoding.WireFormatException e)
         {

@@ -21,7 +21,7 @@ namespace ActorSync.Peer.Actors.Workspaces;
 /// </summary>
 public sealed partial class WorkspaceActor
 {
-    private readonly Dictionary<DeviceId, DeletionReceipt> _receipts = [];
+    private readonly Dictionary<(DeviceId Device, DeltaId Removal), DeletionReceipt> _receipts = [];
     private Leaving? _leaving;
 
     private sealed record Leaving(DeltaId Removal, ulong OwnSeq, IReadOnlyList<DeviceId> Notify)
@@ -37,7 +37,7 @@ public sealed partial class WorkspaceActor
         try
         {
             var receipt = DeletionReceiptCodec.Decode(recorded.Receipt.Span);
-            _receipts[receipt.Device] = receipt;
+            _receipts[(receipt.Device, receipt.Removal)] = receipt;
         }
         catch (Core.Encoding.WireFormatException e)
         {
@@ -50,10 +50,14 @@ public sealed partial class WorkspaceActor
     {
         switch (message)
         {
+            // Once erasing, nothing more may be written or sent.
+            case InboundFrame or AntiEntropyTick or LinkStateChanged or LinkList when _leaving is { Deleting: true }:
+                return true;
             case InboundFrame { Frame.BodyCase: LinkFrame.BodyOneofCase.Receipt } receipt:
                 OnReceipt(receipt.Frame.Receipt.Receipt.Memory);
                 return true;
-            case InboundFrame or AntiEntropyTick when _leaving is { Deleting: true }:
+            case InboundFrame frame when HasErased(frame.From):
+                // It has erased its copy and said so: whatever still comes from it is not a handover.
                 return true;
             case InboundFrame frame when RemovalBoundOf(frame.From) is { } bound:
                 OnFormerMemberFrame(frame, bound);
@@ -63,12 +67,14 @@ public sealed partial class WorkspaceActor
                 SendMissing(SyncOf(change.Device), bound);
                 return true;
             case HandoverTimedOut when _leaving is { Deleting: false }:
-                _log.Warning("No member confirmed this device's own deltas of {Workspace} within {Timeout}: deleting the copy anyway",
-                    _id, _peer.Settings.LeaveHandover);
+                if (!HandedOver())
+                    _log.Warning("No member confirmed this device's own deltas of {Workspace} within {Timeout}: erasing the copy anyway",
+                        _id, _peer.Settings.LeaveHandover);
                 DeleteCopy();
                 return true;
-            case Author or AuthorIn or AuthorManyIn or Invite or Uninvite or PutFileContent or SetPermissions
-                or FileTransferProtocol.BeginUpload or FileTransferProtocol.UploadChunks or FileTransferProtocol.FinishUpload when _leaving is not null:
+            case Author or AuthorIn or AuthorManyIn or Invite or Uninvite or PutFileContent or SetPermissions or WorkspaceProtocol.Reinvite
+                or FileTransferProtocol.BeginUpload or FileTransferProtocol.UploadChunks or FileTransferProtocol.FinishUpload
+                or WorkspaceBackupProtocol.ExportWorkspace when _leaving is not null:
                 Sender.Tell(new Refused("this device was removed from the workspace; its copy is being deleted", 410));
                 return true;
             default:
@@ -79,6 +85,14 @@ public sealed partial class WorkspaceActor
     /// <summary>After deltas are applied: an uninvite this device authored is handed to the removed devices; its own removal starts its departure.</summary>
     private void AfterAppliedLifecycle(IReadOnlyList<Core.Deltas.SealedDelta> deltas, DeviceId? from)
     {
+        if (_leaving is { Deleting: false } && _replica!.IsMember)
+        {
+            // Invited again (the removal was undone) before the copy was erased: stay.
+            _leaving = null;
+            Timers.Cancel("handover");
+            Timers.Cancel("erase-grace");
+            _log.Info("This account is a member of workspace {Workspace} again: the copy stays", _id);
+        }
         if (!deltas.Any(d => d.Header.Kind == OpKind.RemoveMember)) return;
         if (from is null)
         {
@@ -108,30 +122,59 @@ public sealed partial class WorkspaceActor
         Publish("member", $"{remover} removed you from {_replica.State.Current.Name}; this device deletes its copy");
         // What this device wrote that no member may hold yet (written offline, before it heard of the removal).
         foreach (var device in notify) SendMissing(SyncOf(device), bound: null, onlyAuthor: _peer.Device.Id);
-        if (HandedOver()) DeleteCopy();
+        if (HandedOver()) EraseAfterGrace();
         else Timers.StartSingleTimer("handover", new HandoverTimedOut(), _peer.Settings.LeaveHandover);
     }
 
     /// <summary>Called on every summary and ack while departing: a member confirming this device's own deltas ends the handover.</summary>
     private void CheckHandover()
     {
-        if (_leaving is { Deleting: false } && HandedOver()) DeleteCopy();
+        if (_leaving is { Deleting: false } && HandedOver()) EraseAfterGrace();
     }
 
+    /// <summary>
+    /// Erases two anti-entropy intervals after the handover, not at once: a member that undid the
+    /// removal (invited the account again) sends that invitation in the same burst as the removal,
+    /// and it must not find the copy gone. DeleteCopy checks membership again when the time comes.
+    /// </summary>
+    private void EraseAfterGrace()
+    {
+        Timers.Cancel("handover");
+        if (!Timers.IsTimerActive("erase-grace")) Timers.StartSingleTimer("erase-grace", new HandoverTimedOut(), _peer.Settings.AntiEntropyInterval * 2);
+    }
+
+    /// <summary>A remaining member device has said it holds what this device wrote (its summary or ack, not merely a send).</summary>
     private bool HandedOver() =>
-        _leaving!.OwnSeq == 0 || _leaving.Notify.Any(d => _sync.TryGetValue(d, out var s) && s.Confirmed[_peer.Device.Id] >= _leaving.OwnSeq);
+        _leaving!.Notify.Any(d => _sync.TryGetValue(d, out var s) && s.HeardFrom && s.Confirmed[_peer.Device.Id] >= _leaving.OwnSeq);
 
     private void DeleteCopy()
     {
         var leaving = _leaving!;
         Timers.Cancel("handover");
+        Timers.Cancel("erase-grace");
+        if (_replica!.IsMember)
+        {
+            _leaving = null;
+            return;
+        }
         var receipt = new DeletionReceipt(_id, _peer.Account.Id, _peer.Device.Id, leaving.Removal, _peer.NowMillis);
         leaving.Receipt = DeletionReceiptCodec.Encode(receipt, _peer.Device);
         // Journal rows, keyring and file content all live in this persistence id. From here this
         // actor writes nothing; the manager records the departure, stops it, erases its rows and
         // only then sends the receipt.
         _log.Info("Removed from workspace {Workspace}: erasing this device's copy", _id);
-        Context.Parent.Tell(new WorkspaceDeleted(_id, leaving.Receipt, leaving.Notify));
+        // After the writes still in flight: the manager stops this actor and erases its rows then.
+        var deleted = new WorkspaceDeleted(_id, leaving.Receipt, leaving.Notify);
+        DeferAsync(deleted, d => Context.Parent.Tell(d));
+    }
+
+    /// <summary>True when the device sent a receipt for its account's latest removal: it has nothing more to hand over.</summary>
+    private bool HasErased(DeviceId device)
+    {
+        if (_receipts.Count == 0 || _replica is null || IsPartner(device)) return false;
+        foreach (var ((d, removal), receipt) in _receipts)
+            if (d == device && _replica.State.Admin.RemovalsOf(receipt.Account).LastOrDefault()?.Meta.Id == removal) return true;
+        return false;
     }
 
     /// <summary>For a device of a removed (and not re-invited) account: the deltas it may still be given, up to and including its removal.</summary>
@@ -204,7 +247,7 @@ public sealed partial class WorkspaceActor
             _log.Warning("Malformed deletion receipt for {Workspace} dropped: {Reason}", _id, e.Message);
             return;
         }
-        if (_replica is null || parsed.Workspace != _id || _receipts.ContainsKey(parsed.Device)) return;
+        if (_replica is null || parsed.Workspace != _id || _receipts.ContainsKey((parsed.Device, parsed.Removal))) return;
         var card = _replica.State.Current.CardOf(parsed.Account);
         if (card is null || !DeletionReceiptCodec.Verify(bytes.Span, card, out var receipt))
         {
@@ -220,7 +263,7 @@ public sealed partial class WorkspaceActor
         }
         Persist(new ReceiptRecorded { Receipt = ByteString.CopyFrom(bytes.Span) }, _ =>
         {
-            _receipts[receipt.Device] = receipt;
+            _receipts[(receipt.Device, receipt.Removal)] = receipt;
             var name = card.Name;
             _log.Info("{Name}'s device {Device} deleted its copy of {Workspace}", name, receipt.Device.Short, _id);
             Publish("member", $"{name}'s device deleted its copy of the workspace (signed receipt)");

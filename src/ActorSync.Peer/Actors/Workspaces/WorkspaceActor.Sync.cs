@@ -28,12 +28,9 @@ public sealed partial class WorkspaceActor
             case LinkStateChanged change when IsPartner(change.Device):
                 var sync = SyncOf(change.Device);
                 sync.Route = change.Route;
-                if (change.Up && IsDormant(change.Device))
+                if (change.Up)
                 {
-                    sync.LinkUp = true;
-                }
-                else if (change.Up)
-                {
+                    // A summary even to a device dormant here: if it is running, its answer wakes it here.
                     sync.LinkUp = true;
                     SendSummary(sync);
                     OfferInvitation(change.Device);
@@ -46,7 +43,7 @@ public sealed partial class WorkspaceActor
             case LinkStateChanged:
                 return true;
             case LinkList list:
-                foreach (var (device, route) in list.Up.Where(u => IsPartner(u.Key) && !IsDormant(u.Key)))
+                foreach (var (device, route) in list.Up.Where(u => IsPartner(u.Key)))
                 {
                     var s = SyncOf(device);
                     s.LinkUp = true;
@@ -73,7 +70,7 @@ public sealed partial class WorkspaceActor
                 CheckDormant();
                 if (_dormant) return true;
                 Entered();
-                foreach (var s in _sync.Values.Where(s => s.LinkUp && s.Route == "direct" && !IsDormant(s.Device))) SendSummary(s);
+                foreach (var s in _sync.Values.Where(s => s.LinkUp && s.Route == "direct")) SendSummary(s);
                 KeepAliveOverRelay();
                 RotateIfDue();
                 return true;
@@ -271,8 +268,12 @@ public sealed partial class WorkspaceActor
         });
     }
 
-    private void SendAck(DeviceId to) =>
+    private void SendAck(DeviceId to)
+    {
+        // A dormant copy still takes deltas (its removal may wait in its mailbox) but tells nobody.
+        if (_dormant) return;
         _links.Tell(new SendFrame(to, new LinkFrame { Ack = new Ack { Workspace = _id.ToWire(), Applied = _durable.ToWire() } }));
+    }
 
     /// <summary>After deltas are durable: learn new members, tell the user, and pass the deltas on to every other linked member device.</summary>
     private void AfterApplied(IReadOnlyList<SealedDelta> deltas, DeviceId? from)
@@ -359,7 +360,9 @@ public sealed partial class WorkspaceActor
     /// <summary>A member device this device invited that has never synced: (re)send its invitation, made afresh from the invite delta.</summary>
     private void OfferInvitation(DeviceId device)
     {
-        if (_replica is null || SyncOf(device).HeardFrom) return;
+        // Never to a device heard from before (recorded): it joined already, and a dormant copy must
+        // be woken by a deliberate re-invitation, not by this resend after the inviter restarts.
+        if (_replica is null || SyncOf(device).HeardFrom || _heard.ContainsKey(device)) return;
         var invite = _replica.State.Admin.Events.LastOrDefault(e =>
             e.Meta.Id.Device == _peer.Device.Id && e.Op is InviteMember i && i.Card.FindDevice(device) is not null);
         if (invite?.Op is not InviteMember op || !_replica.State.Current.IsMember(op.Card.AccountId)) return;

@@ -104,7 +104,7 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
 
     protected override void OnCommand(object message)
     {
-        if (OnDormancy(message) || OnLifecycle(message)) return;
+        if (OnLifecycle(message) || OnDormancy(message)) return;
         switch (message)
         {
             case Initialize init when _replica is null:

@@ -118,6 +118,11 @@ public sealed partial class WorkspaceManager : UntypedPersistentActor, IWithTime
             case Erased erased:
                 OnErased(erased);
                 break;
+            case Terminated ended when WorkspaceId.TryParse(ended.ActorRef.Path.Name, out var gone) && _left.ContainsKey(gone):
+                Erase(gone);
+                break;
+            case Terminated:
+                break;
             case RetryErase retry:
                 Erase(retry.Workspace);
                 break;
@@ -167,9 +172,15 @@ public sealed partial class WorkspaceManager : UntypedPersistentActor, IWithTime
         Persist(left, e =>
         {
             RecordLeft(e);
+            // Erase only once the actor is gone, so no write of its can land after the erasure.
             var child = Context.Child(deleted.Workspace.ToString());
-            if (!child.IsNobody()) Context.Stop(child);
-            Erase(deleted.Workspace);
+            if (child.IsNobody())
+            {
+                Erase(deleted.Workspace);
+                return;
+            }
+            Context.Watch(child);
+            Context.Stop(child);
         });
     }
 
@@ -207,15 +218,29 @@ public sealed partial class WorkspaceManager : UntypedPersistentActor, IWithTime
             {
                 using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Default Timeout=60");
                 connection.Open();
-                using var command = connection.CreateCommand();
-                command.CommandText = "PRAGMA secure_delete = ON; SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $table";
-                command.Parameters.AddWithValue("$table", table);
-                if ((long)command.ExecuteScalar()! == 0) continue;
-                command.CommandText = $"DELETE FROM {table} WHERE persistence_id = $id";
-                command.Parameters.AddWithValue("$id", persistenceId);
-                command.ExecuteNonQuery();
-                command.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
-                command.ExecuteNonQuery();
+                using (var secure = connection.CreateCommand())
+                {
+                    secure.CommandText = "PRAGMA secure_delete = ON";
+                    secure.ExecuteNonQuery();
+                }
+                using (var exists = connection.CreateCommand())
+                {
+                    exists.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $table";
+                    exists.Parameters.AddWithValue("$table", table);
+                    if ((long)exists.ExecuteScalar()! == 0) continue;
+                }
+                using (var delete = connection.CreateCommand())
+                {
+                    delete.CommandText = $"DELETE FROM {table} WHERE persistence_id = $id";
+                    delete.Parameters.AddWithValue("$id", persistenceId);
+                    delete.ExecuteNonQuery();
+                }
+                // Old page images stay in the WAL until a checkpoint copies them back and truncates it.
+                using (var checkpoint = connection.CreateCommand())
+                {
+                    checkpoint.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+                    checkpoint.ExecuteNonQuery();
+                }
             }
             return new Erased(workspace, null);
         }).PipeTo(Self, failure: e => new Erased(workspace, e.GetBaseException().Message));

@@ -12,7 +12,8 @@ internal static class WorkspaceViews
         new(r.Id.ToString(), r.State.Current.Name, r.State.Current.RoleOf(r.Account)?.Name() ?? "none", r.State.Current.Members.Count);
 
     public static WorkspaceDetails Details(Replica r, IReadOnlyDictionary<DeviceId, MemberSync> sync, RelayBacklog? backlog = null,
-        IReadOnlyDictionary<DeviceId, Core.Lifecycle.DeletionReceipt>? receipts = null, Func<DeviceId, bool>? dormant = null, bool selfDormant = false)
+        IReadOnlyDictionary<(DeviceId, Core.Causality.DeltaId), Core.Lifecycle.DeletionReceipt>? receipts = null, Func<DeviceId, bool>? dormant = null,
+        bool selfDormant = false)
     {
         var admin = r.State.Current;
         var members = admin.Members.Values.Select(m => new MemberView(
@@ -34,7 +35,7 @@ internal static class WorkspaceViews
             r.State.AppliedCount, r.BufferedCount, r.ParkedCount, r.Rejected.Count, members,
             admin.Tools.Values.Select(t => $"{t.Id} ({t.Kind.ToString().ToLowerInvariant()})").ToList())
         {
-            Removed = Removed(r, receipts ?? new Dictionary<DeviceId, Core.Lifecycle.DeletionReceipt>()),
+            Removed = Removed(r, receipts?.Values ?? []),
             Dormant = selfDormant,
             Retention = Retention(r, sync, dormant),
         };
@@ -70,7 +71,7 @@ internal static class WorkspaceViews
         return new RetentionView(r.LogCount, heldByAll, pins);
     }
 
-    private static List<RemovedMemberView> Removed(Replica r, IReadOnlyDictionary<DeviceId, Core.Lifecycle.DeletionReceipt> receipts)
+    private static List<RemovedMemberView> Removed(Replica r, IEnumerable<Core.Lifecycle.DeletionReceipt> receipts)
     {
         var admin = r.State.Admin;
         return admin.Events
@@ -79,7 +80,8 @@ internal static class WorkspaceViews
             .Select(g =>
             {
                 var last = g.Last();
-                var deleted = receipts.Values.Where(x => x.Account == g.Key && g.Any(e => e.Meta.Id == x.Removal))
+                // Only receipts for the latest removal: an older one says nothing of a copy made after a re-invitation.
+                var deleted = receipts.Where(x => x.Account == g.Key && x.Removal == last.Meta.Id)
                     .OrderBy(x => x.Device)
                     .Select(x => new DeletionView(x.Device.ToString(), DateTimeOffset.FromUnixTimeMilliseconds(x.DeletedAtMillis).ToString("O")))
                     .ToList();
