@@ -17,10 +17,8 @@ public sealed class LoggedDelta
         Length = length;
         InMemory = inMemory;
         Stored = stored;
-        _digest = digest;
+        Sha256 = digest;
     }
-
-    private readonly byte[]? _digest;
 
     public DeltaHeader Header { get; }
     public DeltaId Id => Header.Id;
@@ -34,6 +32,9 @@ public sealed class LoggedDelta
     /// <summary>Where the chunk store holds the sealed bytes, when the log does not.</summary>
     public ChunkLocation? Stored { get; }
 
+    /// <summary>SHA-256 of the sealed bytes, for a delta in the store (null for one held in memory).</summary>
+    public byte[]? Sha256 { get; }
+
     public static LoggedDelta Held(SealedDelta delta) => new(delta.Header, delta.Bytes.Length, delta, null, null);
 
     /// <summary>The digest lets a duplicate be told from a replay (same id, other bytes) without reading the store.</summary>
@@ -43,5 +44,5 @@ public sealed class LoggedDelta
     /// <summary>Whether <paramref name="bytes"/> are exactly this delta's.</summary>
     public bool SameBytes(ReadOnlySpan<byte> bytes) => InMemory is { } held
         ? held.Bytes.AsSpan().SequenceEqual(bytes)
-        : bytes.Length == Length && SHA256.HashData(bytes).AsSpan().SequenceEqual(_digest);
+        : bytes.Length == Length && SHA256.HashData(bytes).AsSpan().SequenceEqual(Sha256);
 }

@@ -53,6 +53,9 @@ public sealed partial class Replica : IDisposable
     /// is read from the chunk store one delta at a time as the sequence is walked.
     /// </summary>
     public IEnumerable<SealedDelta> Log => _order.Select(id => Load(_log[id]));
+    /// <summary>The log as kept: in application order, no content read.</summary>
+    public IEnumerable<LoggedDelta> Entries => _order.Select(id => _log[id]);
+
     public int BufferedCount => _buffer.Count;
     public int ParkedCount => _parked.Count;
     public IReadOnlyDictionary<DeltaId, string> Rejected => _rejected;

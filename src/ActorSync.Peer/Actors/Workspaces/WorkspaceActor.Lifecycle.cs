@@ -77,7 +77,7 @@ public sealed partial class WorkspaceActor
     }
 
     /// <summary>After deltas are applied: an uninvite this device authored is handed to the removed devices; its own removal starts its departure.</summary>
-    private void AfterAppliedLifecycle(IReadOnlyList<Core.Deltas.SealedDelta> deltas, DeviceId? from)
+    private void AfterAppliedLifecycle(IReadOnlyList<Core.Replication.LoggedDelta> deltas, DeviceId? from)
     {
         if (!deltas.Any(d => d.Header.Kind == OpKind.RemoveMember)) return;
         if (from is null)
