@@ -205,7 +205,7 @@ public sealed partial class WorkspaceManager : UntypedPersistentActor, IWithTime
         Task.Run(() =>
         {
             // The file content (sealed deltas) in the chunk pack goes too; the actor that wrote it is stopped.
-            File.Delete(pack);
+            if (File.Exists(pack)) File.Delete(pack);
             foreach (var (file, table) in targets)
             {
                 using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Default Timeout=60");
