@@ -99,7 +99,7 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
     /// trusts the journal's deltas without verifying signatures, and the pack is a separate file).
     /// One that is missing or damaged is left out: it is not applied, so members send it again.
     /// </summary>
-    private void RecoverStored(StoredDelta stored)
+    private void RecoverStored(DeltasRecorded.Types.Stored stored)
     {
         var at = new ChunkLocation(stored.Offset, stored.Length);
         try
@@ -348,7 +348,7 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
         foreach (var d in deltas)
         {
             if (d.InMemory is { } held) e.Sealed.Add(ByteString.CopyFrom(held.Bytes));
-            else e.Stored.Add(new StoredDelta { Offset = d.Stored!.Value.Offset, Length = d.Stored.Value.Length, Sha256 = ByteString.CopyFrom(d.Sha256) });
+            else e.Stored.Add(new DeltasRecorded.Types.Stored { Offset = d.Stored!.Value.Offset, Length = d.Stored.Value.Length, Sha256 = ByteString.CopyFrom(d.Sha256) });
         }
         if (e.Stored.Count > 0) _chunks.Flush();
         return e;
