@@ -15,8 +15,9 @@ namespace ActorSync.Peer.Actors.Workspaces;
 
 /// <summary>
 /// One workspace on this device (persistence id "ws-&lt;id&gt;"): a thin shell around the pure
-/// <see cref="Replica"/>. The journal holds the sealed deltas exactly as applied (ciphertext) and
-/// the keyring only wrapped for this account. A command is answered once its deltas are durable;
+/// <see cref="Replica"/>. The journal holds the sealed deltas exactly as applied (ciphertext), file
+/// content by its place in the workspace's <see cref="Home.ChunkPack"/>, and the keyring only
+/// wrapped for this account. A command is answered once its deltas are durable;
 /// remote deltas are acknowledged to their sender once durable.
 /// </summary>
 public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
