@@ -47,10 +47,11 @@ internal static class ProtocolGen
     public static readonly IReadOnlyDictionary<Type, Gen<IMessage>> JournalEvents = new Dictionary<Type, Gen<IMessage>>
     {
         [typeof(DeltaRecorded)] = Bytes.Select(b => (IMessage)new DeltaRecorded { Sealed = b }),
-        [typeof(DeltasRecorded)] = Bytes.Array[0, 8].Select(bs =>
+        [typeof(DeltasRecorded)] = Gen.Select(Bytes.Array[0, 8], Gen.Select(Gen.Long, Gen.Int, Bytes).Array[0, 4]).Select((bs, stored) =>
         {
             var e = new DeltasRecorded();
             e.Sealed.AddRange(bs);
+            foreach (var (offset, length, sha) in stored) e.Stored.Add(new DeltasRecorded.Types.Stored { Offset = offset, Length = length, Sha256 = sha });
             return (IMessage)e;
         }),
         [typeof(KeyringRecorded)] = Bytes.Select(b => (IMessage)new KeyringRecorded { Wrapped = b }),

@@ -66,7 +66,8 @@ internal static class Render
         files.Select(f => Row(f.Name, TextTable.Size(f.Size), Short(f.Hash), f.Author, Number(f.Version), FileState(f))));
 
     public static string Stored(FileInfoView f) =>
-        TextTable.Clean($"stored {f.Name}: {TextTable.Size(f.Size)}, version {f.Version}, sha256 {f.Hash}");
+        TextTable.Clean($"stored {f.Name}: {TextTable.Size(f.Size)}, version {f.Version}, sha256 {f.Hash}"
+            + (f.NewContentBytes is { } fresh ? $", new content: {fresh.ToString(System.Globalization.CultureInfo.InvariantCulture)} bytes" : ""));
 
     public static string Alert(AlertView a) =>
         TextTable.Clean($"{a.Time}  {a.Kind,-10}  {a.Workspace ?? "-"}  {a.Text}");

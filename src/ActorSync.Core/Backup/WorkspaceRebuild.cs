@@ -17,14 +17,14 @@ public static class WorkspaceRebuild
 {
     /// <returns>The replica, or null with <paramref name="refusal"/> saying why (ids and rule names only).</returns>
     public static Replica? Rebuild(WorkspaceId workspace, AccountIdentity account, DeviceIdentity device, ReadOnlySpan<byte> keyring,
-        IReadOnlyList<byte[]> deltas, out string? refusal)
+        IReadOnlyList<byte[]> deltas, out string? refusal, IChunkStore? chunks = null)
     {
         if (deltas.Count == 0)
         {
             refusal = "the export holds no deltas";
             return null;
         }
-        var replica = new Replica(workspace, account, device, new EpochKeyring(workspace));
+        var replica = new Replica(workspace, account, device, new EpochKeyring(workspace), chunks: chunks);
         refusal = Fill(replica, keyring, deltas);
         if (refusal is null) return replica;
         replica.Dispose();

@@ -23,7 +23,7 @@ public sealed partial class Replica
     /// beside any other candidates for its id, so a forgery cannot burn a real delta's id. A delta
     /// that is attributed but breaks a rule is rejected for good, identically on every replica.
     /// </summary>
-    public List<ReceiveOutcome> Receive(SealedDelta delta) => Receive(delta, trusted: false);
+    public List<ReceiveOutcome> Receive(SealedDelta delta) => Receive(delta, trusted: false, stored: null);
 
     /// <summary>
     /// Replays a delta from this replica's own journal, which holds only deltas it applied after
@@ -32,16 +32,25 @@ public sealed partial class Replica
     /// on it). Never for bytes from the network: whoever can write the journal file can already
     /// replace the program that reads it.
     /// </summary>
-    public List<ReceiveOutcome> Recover(SealedDelta delta) => Receive(delta, trusted: true);
+    /// <remarks>
+    /// <paramref name="stored"/>: where the chunk store already holds the delta's bytes (read back
+    /// from there by the host); the log then keeps only that location. A delta recovered without
+    /// one stays in memory as it was journaled (nothing is copied to the store on every start).
+    /// </remarks>
+    public List<ReceiveOutcome> Recover(SealedDelta delta, ChunkLocation? stored = null) =>
+        Receive(delta, trusted: true, stored ?? KeepInMemory);
 
-    private List<ReceiveOutcome> Receive(SealedDelta delta, bool trusted)
+    /// <summary>Marks a recovered delta that has no place in the chunk store: keep it in memory.</summary>
+    private static readonly ChunkLocation KeepInMemory = new(-1, -1);
+
+    private List<ReceiveOutcome> Receive(SealedDelta delta, bool trusted, ChunkLocation? stored)
     {
         var outcomes = new List<ReceiveOutcome>(1);
         var h = delta.Header;
         if (h.Workspace != Id) return Single(outcomes, h.Id, ReceiveStatus.Dropped, "another workspace's delta");
         if (_log.TryGetValue(h.Id, out var known))
         {
-            return known.Bytes.AsSpan().SequenceEqual(delta.Bytes)
+            return known.SameBytes(delta.Bytes)
                 ? Single(outcomes, h.Id, ReceiveStatus.Duplicate)
                 : Single(outcomes, h.Id, ReceiveStatus.Dropped, "replay: a different delta under an id already applied");
         }
@@ -57,7 +66,7 @@ public sealed partial class Replica
         {
             if (candidates.Any(c => c.Delta.Bytes.AsSpan().SequenceEqual(delta.Bytes))) return Single(outcomes, h.Id, ReceiveStatus.Duplicate);
             if (candidates.Count >= MaxCandidatesPerId) return Single(outcomes, h.Id, ReceiveStatus.Dropped, "too many candidates for one id");
-            candidates.Add(new Candidate(delta, verified));
+            candidates.Add(new Candidate(delta, verified, stored));
             return Single(outcomes, h.Id, ReceiveStatus.Buffered);
         }
 
@@ -67,7 +76,7 @@ public sealed partial class Replica
             if (!State.IsApplied(dep) && !_rejected.ContainsKey(dep)) missing.Add(dep);
         if (missing.Count > 0)
         {
-            if (!_buffer.Add(h.Id, [new Candidate(delta, verified)], missing))
+            if (!_buffer.Add(h.Id, [new Candidate(delta, verified, stored)], missing))
                 return Single(outcomes, h.Id, ReceiveStatus.Dropped, "causal buffer full");
             outcomes.Add(new ReceiveOutcome(h.Id, ReceiveStatus.Buffered));
             // A key grant may be what the missing dependencies wait for (see TakeEarlyKeys).
@@ -75,7 +84,7 @@ public sealed partial class Replica
                 while (work.TryDequeue(out var ready)) ProcessCandidates(ready, outcomes, work);
             return outcomes;
         }
-        work.Enqueue([new Candidate(delta, verified)]);
+        work.Enqueue([new Candidate(delta, verified, stored)]);
         while (work.TryDequeue(out var next)) ProcessCandidates(next, outcomes, work);
         return outcomes;
     }
@@ -100,15 +109,19 @@ public sealed partial class Replica
     private void ProcessCandidates(List<Candidate> candidates, List<ReceiveOutcome> outcomes, Queue<List<Candidate>> work)
     {
         foreach (var candidate in candidates)
-            if (Process(candidate.Delta, candidate.Verified, outcomes, work)) return;
+            if (Process(candidate, outcomes, work)) return;
     }
 
-    /// <summary>A delta waiting for its turn, and whether its signature was already checked (verification is most of a delta's cost).</summary>
-    private readonly record struct Candidate(SealedDelta Delta, bool Verified);
+    /// <summary>
+    /// A delta waiting for its turn, whether its signature was already checked (verification is most
+    /// of a delta's cost), and where the chunk store holds it when recovered from there.
+    /// </summary>
+    private readonly record struct Candidate(SealedDelta Delta, bool Verified, ChunkLocation? Stored = null);
 
     /// <summary>False when the delta could not be attributed to a known device (dropped, id still free).</summary>
-    private bool Process(SealedDelta delta, bool verified, List<ReceiveOutcome> outcomes, Queue<List<Candidate>> work)
+    private bool Process(Candidate candidate, List<ReceiveOutcome> outcomes, Queue<List<Candidate>> work)
     {
+        var (delta, verified, stored) = candidate;
         var h = delta.Header;
         var rejectedDependency = h.AllDependencies.Any(_rejected.ContainsKey);
         var past = rejectedDependency ? null : State.PastOf(h)!;
@@ -148,7 +161,7 @@ public sealed partial class Replica
             var failure = DeltaCrypto.TryDecrypt(delta, Keyring, out op);
             if (failure == OpenFailure.NoKeyForEpoch)
             {
-                _parked[h.Id] = delta;
+                _parked[h.Id] = candidate;
                 outcomes.Add(new ReceiveOutcome(h.Id, ReceiveStatus.Parked, "no key for its epoch yet"));
                 return true;
             }
@@ -158,7 +171,7 @@ public sealed partial class Replica
                 return true;
             }
         }
-        Accept(delta, past!, admin, op!, outcomes, work);
+        Accept(delta, stored, past!, admin, op!, outcomes, work);
         return true;
     }
 
@@ -168,7 +181,7 @@ public sealed partial class Replica
         return false;
     }
 
-    private void Accept(SealedDelta delta, VersionVector past, AdminState admin, DeltaOp op, List<ReceiveOutcome> outcomes,
+    private void Accept(SealedDelta delta, ChunkLocation? stored, VersionVector past, AdminState admin, DeltaOp op, List<ReceiveOutcome> outcomes,
         Queue<List<Candidate>> work)
     {
         var h = delta.Header;
@@ -178,7 +191,7 @@ public sealed partial class Replica
             return;
         }
         State.Apply(h, past, admin, op);
-        _log[h.Id] = delta;
+        _log[h.Id] = ToLog(delta, stored);
         _order.Add(h.Id);
         _clock.Observe(h.Time);
         _heads.RemoveWhere(past.Contains);
@@ -208,11 +221,11 @@ public sealed partial class Replica
             return; // a wrapped key that is not ours to open: we stay without it, and stay parked
         }
         // New keys may open deltas that were waiting for them.
-        var retry = _parked.Values.Where(d => Keyring.Has(d.Header.Epoch)).ToList();
-        foreach (var d in retry)
+        var retry = _parked.Values.Where(c => Keyring.Has(c.Delta.Header.Epoch)).ToList();
+        foreach (var c in retry)
         {
-            _parked.Remove(d.Id);
-            work.Enqueue([new Candidate(d, true)]);
+            _parked.Remove(c.Delta.Id);
+            work.Enqueue([c with { Verified = true }]);
         }
     }
 
@@ -239,13 +252,24 @@ public sealed partial class Replica
         {
             return false;
         }
-        var retry = _parked.Values.Where(d => Keyring.Has(d.Header.Epoch)).ToList();
-        foreach (var d in retry)
+        var retry = _parked.Values.Where(c => Keyring.Has(c.Delta.Header.Epoch)).ToList();
+        foreach (var c in retry)
         {
-            _parked.Remove(d.Id);
-            work.Enqueue([new Candidate(d, true)]);
+            _parked.Remove(c.Delta.Id);
+            work.Enqueue([c with { Verified = true }]);
         }
         return retry.Count > 0;
+    }
+
+    /// <summary>
+    /// File content goes to the chunk store and the log keeps its place; everything else (small,
+    /// and read by the rules) stays in memory. A delta recovered from the store is not stored again.
+    /// </summary>
+    private LoggedDelta ToLog(SealedDelta delta, ChunkLocation? stored)
+    {
+        if (stored == KeepInMemory) return LoggedDelta.Held(delta);
+        if (stored is { } at) return LoggedDelta.InStore(delta, at);
+        return delta.Header.Kind == OpKind.StoreChunk ? LoggedDelta.InStore(delta, _chunks.Append(delta.Bytes)) : LoggedDelta.Held(delta);
     }
 
     private void RejectForGood(DeltaId id, string reason, List<ReceiveOutcome> outcomes, Queue<List<Candidate>> work)

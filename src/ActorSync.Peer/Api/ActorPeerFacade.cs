@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Akka.Actor;
+using Akka.Event;
 using ActorSync.Core.Causality;
 using ActorSync.Core.Identity;
 using ActorSync.Core.Operations;
@@ -159,9 +160,12 @@ public sealed partial class ActorPeerFacade : IPeerFacade
     {
         var upload = await FileTransfer.UploadAsync((m, t) => AskWorkspace<object>(workspace, m, t), name, content, ct).ConfigureAwait(false);
         var files = await FilesAsync(workspace, ct).ConfigureAwait(false);
-        return files.FirstOrDefault(f => f.Name == name && f.Hash == Convert.ToHexStringLower(upload.ContentHash))
+        var stored = files.FirstOrDefault(f => f.Name == name && f.Hash == Convert.ToHexStringLower(upload.ContentHash))
             ?? files.FirstOrDefault(f => f.Name == name)
             ?? throw new PeerRequestException("the file was stored but is not listed", 500);
+        _system.Log.Info("Stored {Name} in {Workspace}: {Size} bytes, new content: {NewBytes} bytes in {NewChunks} of {Chunks} chunks",
+            name, workspace, upload.Size, upload.NewBytes, upload.NewChunks, upload.Chunks);
+        return stored with { NewContentBytes = upload.NewBytes };
     }
 
     public Task GetFileAsync(string workspace, string name, Stream destination, CancellationToken ct) =>

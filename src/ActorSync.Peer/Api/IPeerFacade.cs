@@ -98,5 +98,9 @@ public sealed record InvitationView(string Workspace, string Name, string Invite
 public sealed record JoinProgress(string Workspace, bool Complete, long Deltas, string? Message);
 public sealed record EntryView(
     string Id, string Author, string AuthorName, string Time, IReadOnlyDictionary<string, string> Fields, bool Edited);
-public sealed record FileInfoView(string Name, long Size, string Hash, string Author, int Version, bool ConflictCopy, bool ContentComplete);
+public sealed record FileInfoView(string Name, long Size, string Hash, string Author, int Version, bool ConflictCopy, bool ContentComplete)
+{
+    /// <summary>In the answer to an upload only: sealed bytes of the content it authored (chunks the workspace did not hold), what members are sent.</summary>
+    public long? NewContentBytes { get; init; }
+}
 public sealed record AlertView(string Time, string Kind, string? Workspace, string Text);

@@ -39,6 +39,9 @@ public sealed class PeerHome : IDisposable
 
     public string JournalDatabase => System.IO.Path.Combine(Path, "journal.db");
     public string SnapshotDatabase => System.IO.Path.Combine(Path, "snapshots.db");
+
+    /// <summary>The pack file holding a workspace's file content as sealed deltas (see <see cref="ChunkPack"/>).</summary>
+    public string ChunkPackOf(WorkspaceId workspace) => System.IO.Path.Combine(Path, "chunks", workspace + ".pack");
     public string TokenPath => System.IO.Path.Combine(Path, TokenFile);
     public string ApiAddressPath => System.IO.Path.Combine(Path, ApiAddressFile);
 

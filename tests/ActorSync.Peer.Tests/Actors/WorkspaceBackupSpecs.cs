@@ -59,7 +59,7 @@ public sealed class WorkspaceBackupSpecs : PeerActorSpec
     {
         var (export, hash) = Exported();
         var id = export.Workspace;
-        Assert.Equal(10, export.Deltas.Count); // genesis, 6 entries, 2 chunks, the file version
+        Assert.Equal(10, export.Deltas.Count()); // genesis, 6 entries, 2 chunks, the file version
         using var dan = PeerFiles.Create("dan");
         var target = ActorSystem.Create("target", dan.Config);
         try

@@ -53,6 +53,10 @@ public class UninviteSpecs
         var catDevice = (await cat.Api.InfoAsync(default)).Device;
         var catsPost = await cat.Api.CreateEntryAsync(ws, ToolKind.Chat, Text("from cat"), default);
         Assert.True(JournalRows(cat, ws) > 0);
+        // File content is in the workspace's chunk pack, outside the journal: erased too.
+        await cat.Api.PutFileAsync(ws, "notes.txt", new MemoryStream("cat's notes"u8.ToArray()), default);
+        var pack = Path.Combine(cat.HomePath, "chunks", ws + ".pack");
+        Assert.True(File.Exists(pack));
 
         await ann.Api.UninviteAsync(ws, catAccount, default);
 
@@ -64,6 +68,7 @@ public class UninviteSpecs
             await TestPeer.Eventually(async () => (await RemovedAsync(member, ws, catAccount))?.Deleted.Count == 1, "the receipt reaches every member");
             // The receipt is sent only once the rows are erased.
             Assert.Equal(0, JournalRows(cat, ws));
+            Assert.False(File.Exists(pack));
             var removed = (await RemovedAsync(member, ws, catAccount))!;
             Assert.Equal("cat", removed.Name);
             Assert.Equal(catDevice, removed.Deleted.Single().Device);

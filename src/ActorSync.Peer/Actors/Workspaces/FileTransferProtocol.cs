@@ -37,7 +37,7 @@ public static class FileTransferProtocol
     /// <summary>The bytes of these chunks (by SHA-256), in order.</summary>
     public sealed record ReadChunks(IReadOnlyList<byte[]> Hashes);
 
-    /// <summary>How many sealed deltas the replica's in-memory log holds, and their bytes (file content included).</summary>
+    /// <summary>How many sealed deltas the replica's log holds, and their bytes (file content included, though it is in the chunk pack, not in memory).</summary>
     public sealed record GetLogSize;
 
     // --- replies

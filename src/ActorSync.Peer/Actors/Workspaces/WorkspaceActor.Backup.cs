@@ -19,8 +19,13 @@ public sealed partial class WorkspaceActor
     /// <summary>Deltas per journal event on import: one event per batch as sync writes them, bounded in size.</summary>
     private const int ImportBatch = 512;
 
-    private void ExportTo(IActorRef sender) =>
-        sender.Tell(new WorkspaceExport(_id, _replica!.Keyring.Export(), _replica.Log.ToList()));
+    private void ExportTo(IActorRef sender)
+    {
+        // The log as it stands now (entries, not content); later deltas are not in this export.
+        var replica = _replica!;
+        var entries = replica.Entries.ToList();
+        sender.Tell(new WorkspaceExport(_id, replica.Keyring.Export(), entries.Select(replica.Load)));
+    }
 
     private void Import(ImportWorkspace import)
     {
@@ -36,7 +41,8 @@ public sealed partial class WorkspaceActor
             return;
         }
         // Verification happens before anything is journaled: a refused file leaves no trace.
-        var replica = WorkspaceRebuild.Rebuild(_id, _peer.Account, _peer.Device, import.Keyring, import.Deltas, out var refusal);
+        // File content goes to the chunk pack as it verifies; a refused import leaves only unreferenced bytes there.
+        var replica = WorkspaceRebuild.Rebuild(_id, _peer.Account, _peer.Device, import.Keyring, import.Deltas, out var refusal, _chunks);
         if (replica is null)
         {
             _log.Warning("Import of workspace {Workspace} refused: {Reason}", _id, refusal);
@@ -50,7 +56,7 @@ public sealed partial class WorkspaceActor
             new WorkspaceCreated { Workspace = ByteString.CopyFrom(_id.ToBytes()) },
             new KeyringRecorded { Wrapped = ByteString.CopyFrom(wrapped) },
         };
-        events.AddRange(_replica.Log.Chunk(ImportBatch).Select(Recorded));
+        events.AddRange(_replica.Entries.Chunk(ImportBatch).Select(Recorded));
         var last = events[^1];
         var seen = _replica.Seen;
         PersistAll(events, e =>

@@ -172,7 +172,7 @@ public sealed partial class WorkspaceActor
     private LogSize LogSizeNow()
     {
         long bytes = 0;
-        for (var i = 0; i < _replica!.LogCount; i++) bytes += _replica.LogAt(i).Bytes.Length;
+        for (var i = 0; i < _replica!.LogCount; i++) bytes += _replica.LogAt(i).Length;
         return new LogSize(_replica.LogCount, bytes);
     }
 }

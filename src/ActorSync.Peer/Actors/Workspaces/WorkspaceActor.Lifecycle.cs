@@ -83,7 +83,7 @@ public sealed partial class WorkspaceActor
     }
 
     /// <summary>After deltas are applied: an uninvite this device authored is handed to the removed devices; its own removal starts its departure.</summary>
-    private void AfterAppliedLifecycle(IReadOnlyList<Core.Deltas.SealedDelta> deltas, DeviceId? from)
+    private void AfterAppliedLifecycle(IReadOnlyList<Core.Replication.LoggedDelta> deltas, DeviceId? from)
     {
         if (_leaving is { Deleting: false } && _replica!.IsMember)
         {

@@ -196,15 +196,17 @@ public sealed partial class WorkspaceActor
             if (sync.Known.Contains(delta.Id)) continue;
             if (bound is not null && !bound.Contains(delta.Id)) continue;
             if (onlyAuthor is { } author && delta.Id.Device != author) continue;
-            if (bytes > 0 && bytes + delta.Bytes.Length > settings.MaxBatchBytes)
+            if (bytes > 0 && bytes + delta.Length > settings.MaxBatchBytes)
             {
                 Flush(sync, frame);
                 if (++batches >= settings.MaxBatchesInFlight) return;
                 frame = NewBatch();
                 bytes = 0;
             }
-            frame.Deltas.Deltas.Add(ByteString.CopyFrom(delta.Bytes));
-            bytes += delta.Bytes.Length;
+            // File content is read from the chunk pack here, a window of batches at a time; a fresh
+            // array from the pack is wrapped, not copied.
+            frame.Deltas.Deltas.Add(delta.InMemory is { } held ? ByteString.CopyFrom(held.Bytes) : UnsafeByteOperations.UnsafeWrap(log.BytesOf(delta)));
+            bytes += delta.Length;
             sync.MarkSent(delta.Id);
         }
         if (bytes > 0) Flush(sync, frame);
@@ -218,7 +220,7 @@ public sealed partial class WorkspaceActor
     {
         var sync = SyncOf(from);
         sync.LinkUp = true;
-        var applied = new List<SealedDelta>();
+        var applied = new List<LoggedDelta>();
         foreach (var bytes in batch.Deltas)
         {
             SealedDelta delta;
@@ -237,7 +239,7 @@ public sealed partial class WorkspaceActor
                 switch (outcome.Status)
                 {
                     case ReceiveStatus.Applied:
-                        applied.Add(_replica.Find(outcome.Id)!);
+                        applied.Add(_replica.Logged(outcome.Id)!);
                         break;
                     case ReceiveStatus.Rejected:
                         _log.Warning("Delta {DeltaId} from {Device} rejected: {Reason}", outcome.Id, from.Short, outcome.Reason);
@@ -276,7 +278,7 @@ public sealed partial class WorkspaceActor
     }
 
     /// <summary>After deltas are durable: learn new members, tell the user, and pass the deltas on to every other linked member device.</summary>
-    private void AfterApplied(IReadOnlyList<SealedDelta> deltas, DeviceId? from)
+    private void AfterApplied(IReadOnlyList<LoggedDelta> deltas, DeviceId? from)
     {
         if (deltas.Any(d => d.Header.Kind is OpKind.InviteMember or OpKind.UpdateMemberCard or OpKind.CreateWorkspace)) LearnMembers();
         if (from is not null) foreach (var d in deltas) Publish(AlertKind(d.Header.Kind), Describe(d));
@@ -332,10 +334,11 @@ public sealed partial class WorkspaceActor
         }
         _log.Info("Workspace {Workspace}: rotated the key (a member lacked it or a non-member held it)", _id);
         var seen = r.Seen;
-        PersistAsync(Recorded(rotation.Deltas), _ =>
+        var logged = Logged(rotation.Deltas);
+        PersistAsync(Recorded(logged), _ =>
         {
             _durable = seen;
-            AfterApplied(rotation.Deltas, from: null);
+            AfterApplied(logged, from: null);
         });
     }
 
@@ -393,7 +396,7 @@ public sealed partial class WorkspaceActor
         _ => "entry",
     };
 
-    private string Describe(SealedDelta d)
+    private string Describe(LoggedDelta d)
     {
         var author = _replica!.State.Current.CardOf(d.Header.Author)?.Name ?? d.Header.Author.Short;
         return d.Header.Kind switch

@@ -15,8 +15,9 @@ namespace ActorSync.Peer.Actors.Workspaces;
 
 /// <summary>
 /// One workspace on this device (persistence id "ws-&lt;id&gt;"): a thin shell around the pure
-/// <see cref="Replica"/>. The journal holds the sealed deltas exactly as applied (ciphertext) and
-/// the keyring only wrapped for this account. A command is answered once its deltas are durable;
+/// <see cref="Replica"/>. The journal holds the sealed deltas exactly as applied (ciphertext), file
+/// content by its place in the workspace's <see cref="Home.ChunkPack"/>, and the keyring only
+/// wrapped for this account. A command is answered once its deltas are durable;
 /// remote deltas are acknowledged to their sender once durable.
 /// </summary>
 public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
@@ -26,6 +27,7 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
     private readonly IActorRef _links;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<DeviceId, MemberSync> _sync = [];
+    private readonly Home.ChunkPack _chunks;
     private Replica? _replica;
 
     // What is in the journal, as opposed to the replica's memory which runs ahead of it while
@@ -38,6 +40,13 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
         _id = id;
         _peer = peer;
         _links = links;
+        _chunks = new Home.ChunkPack(peer.Home.ChunkPackOf(id));
+    }
+
+    protected override void PostStop()
+    {
+        _chunks.Dispose();
+        base.PostStop();
     }
 
     public static Props Props(WorkspaceId id, PeerContext peer, IActorRef links) =>
@@ -53,14 +62,14 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
         switch (message)
         {
             case WorkspaceCreated:
-                _replica = new Replica(_id, _peer.Account, _peer.Device, new EpochKeyring(_id));
+                _replica = new Replica(_id, _peer.Account, _peer.Device, new EpochKeyring(_id), chunks: _chunks);
                 break;
             case KeyringRecorded k when _replica is not null:
                 _replica.Keyring.Import(KeyWrap.Unwrap(k.Wrapped.Span, _peer.Account.Agreement, KeyContext));
                 break;
             case WorkspaceJoined j:
                 _joinedBy = InvitationCodec.Decode(j.Invitation.Span);
-                _replica = Replica.Join(_joinedBy, _peer.Account, _peer.Device);
+                _replica = Replica.Join(_joinedBy, _peer.Account, _peer.Device, _chunks);
                 _peer.Known.Learn(_joinedBy.Inviter);
                 break;
             case ReceiptRecorded r:
@@ -74,6 +83,7 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
                 break;
             case DeltasRecorded d when _replica is not null:
                 foreach (var bytes in d.Sealed) _replica.Recover(DeltaCodec.Decode(bytes.ToByteArray()));
+                foreach (var stored in d.Stored) RecoverStored(stored);
                 break;
             case RecoveryCompleted:
                 Started();
@@ -81,6 +91,29 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
             default:
                 Unhandled(message);
                 break;
+        }
+    }
+
+    /// <summary>
+    /// File content the journal names in the chunk pack: read back one delta at a time (recovery
+    /// never holds more than one chunk), checked against the digest the event recorded (recovery
+    /// trusts the journal's deltas without verifying signatures, and the pack is a separate file).
+    /// One that is missing or damaged is left out: it is not applied, so members send it again.
+    /// </summary>
+    private void RecoverStored(DeltasRecorded.Types.Stored stored)
+    {
+        var at = new ChunkLocation(stored.Offset, stored.Length);
+        try
+        {
+            var bytes = _chunks.Read(at);
+            if (!System.Security.Cryptography.SHA256.HashData(bytes).AsSpan().SequenceEqual(stored.Sha256.Span))
+                throw new IOException("its bytes do not match the digest the journal recorded");
+            _replica!.Recover(DeltaCodec.Decode(bytes), at);
+        }
+        catch (Exception e) when (e is IOException or Core.Encoding.WireFormatException)
+        {
+            _log.Error("Workspace {Workspace}: file content at {Offset} of the chunk pack cannot be recovered ({Reason}); members will send it again",
+                _id, stored.Offset, e.Message);
         }
     }
 
@@ -193,13 +226,13 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
         var sender = Sender;
         if (init.CreateName is { } name)
         {
-            _replica = Replica.Create(_id, name, _peer.Account, _peer.Device, _peer.Home.Card, _peer.NowMillis, out var genesis);
+            _replica = Replica.Create(_id, name, _peer.Account, _peer.Device, _peer.Home.Card, _peer.NowMillis, out var genesis, _chunks);
             var wrapped = KeyWrap.Wrap(_replica.Keyring.Export(), _peer.Account.Agreement.PublicKeyBytes, KeyContext);
             object[] events =
             [
                 new WorkspaceCreated { Workspace = ByteString.CopyFrom(_id.ToBytes()) },
                 new KeyringRecorded { Wrapped = ByteString.CopyFrom(wrapped) },
-                Recorded([genesis]),
+                Recorded(Logged([genesis])),
             ];
             var seen = _replica.Seen;
             PersistAll(events, e =>
@@ -214,7 +247,7 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
         try
         {
             _joinedBy = InvitationCodec.Decode(bytes);
-            _replica = Replica.Join(_joinedBy, _peer.Account, _peer.Device);
+            _replica = Replica.Join(_joinedBy, _peer.Account, _peer.Device, _chunks);
         }
         catch (Core.Encoding.WireFormatException e)
         {
@@ -291,19 +324,34 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
         // holds these deltas) while the write is in flight, so the journal batches the writes of
         // many commands into one transaction; each is answered only once its own write is durable.
         var seen = _replica!.Seen;
-        PersistAsync(Recorded(deltas), _ =>
+        // As the log keeps them: file content is in the chunk pack, not held here until the write completes.
+        var logged = Logged(deltas);
+        PersistAsync(Recorded(logged), _ =>
         {
             _durable = seen;
             sender.Tell(reply);
             then?.Invoke();
-            AfterApplied(deltas, from: null);
+            AfterApplied(logged, from: null);
         });
     }
 
-    private static DeltasRecorded Recorded(IEnumerable<SealedDelta> deltas)
+    /// <summary>Applied deltas as the replica's log keeps them.</summary>
+    private List<LoggedDelta> Logged(IEnumerable<SealedDelta> deltas) => deltas.Select(d => _replica!.Logged(d.Id)!).ToList();
+
+    /// <summary>
+    /// The journal event for applied deltas: deltas held in memory go in whole, file content by its
+    /// place in the chunk pack, which is made durable first, so the event never names bytes a crash
+    /// could lose (bytes written without an event are harmless garbage).
+    /// </summary>
+    private DeltasRecorded Recorded(IEnumerable<LoggedDelta> deltas)
     {
         var e = new DeltasRecorded();
-        foreach (var d in deltas) e.Sealed.Add(ByteString.CopyFrom(d.Bytes));
+        foreach (var d in deltas)
+        {
+            if (d.InMemory is { } held) e.Sealed.Add(ByteString.CopyFrom(held.Bytes));
+            else e.Stored.Add(new DeltasRecorded.Types.Stored { Offset = d.Stored!.Value.Offset, Length = d.Stored.Value.Length, Sha256 = ByteString.CopyFrom(d.Sha256) });
+        }
+        if (e.Stored.Count > 0) _chunks.Flush();
         return e;
     }
 }

@@ -12,8 +12,12 @@ public static class WorkspaceBackupProtocol
     /// <summary>To a workspace actor: answered with <see cref="WorkspaceExport"/>.</summary>
     public sealed record ExportWorkspace;
 
-    /// <summary>The keyring (<see cref="Core.Crypto.EpochKeyring.Export"/>) and every applied delta in the order applied (a causal order).</summary>
-    public sealed record WorkspaceExport(WorkspaceId Workspace, byte[] Keyring, IReadOnlyList<SealedDelta> Deltas);
+    /// <summary>
+    /// The keyring (<see cref="Core.Crypto.EpochKeyring.Export"/>) and every applied delta in the order
+    /// applied (a causal order). Lazy: file content is read from the chunk pack as the export is
+    /// written, one delta at a time (positional reads of an append-only file, safe off the actor).
+    /// </summary>
+    public sealed record WorkspaceExport(WorkspaceId Workspace, byte[] Keyring, IEnumerable<SealedDelta> Deltas);
 
     /// <summary>
     /// To the workspace manager, which hands it to a new workspace actor: rebuild the workspace from

@@ -203,7 +203,7 @@ public sealed partial class WorkspaceManager : UntypedPersistentActor, IWithTime
     /// <summary>
     /// Erases every row of the workspace's persistence id with SQLite's secure_delete, so the freed
     /// pages are zeroed rather than left holding the old bytes, in the journal and the snapshot
-    /// store. Done here, with the workspace actor stopped, rather than by Akka's DeleteMessages,
+    /// store, and deletes the workspace's chunk pack (file content, sealed). Done here, with the workspace actor stopped, rather than by Akka's DeleteMessages,
     /// which keeps the newest event (marked deleted) to remember the sequence number. Idempotent:
     /// repeated after a restart that came before it finished.
     /// </summary>
@@ -212,8 +212,11 @@ public sealed partial class WorkspaceManager : UntypedPersistentActor, IWithTime
         var persistenceId = workspace.PersistenceId;
         var targets = new[] { (_peer.Home.JournalDatabase, "journal"), (_peer.Home.SnapshotDatabase, "snapshot") }
             .Where(t => File.Exists(t.Item1)).ToList();
+        var pack = _peer.Home.ChunkPackOf(workspace);
         Task.Run(() =>
         {
+            // The file content (sealed deltas) in the chunk pack goes too; the actor that wrote it is stopped.
+            if (File.Exists(pack)) File.Delete(pack);
             foreach (var (file, table) in targets)
             {
                 using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Default Timeout=60");

@@ -23,7 +23,7 @@ internal static class WorkspaceViews
                 var s = sync.GetValueOrDefault(d.Id);
                 var own = d.Id == r.Device;
                 var applied = own ? r.State.AppliedCount : s?.Known.Entries.Sum(e => (long)e.Seq) ?? 0;
-                var pending = own || s is null ? 0 : r.MissingFrom(s.Known).LongCount();
+                var pending = own || s is null ? 0 : r.CountMissing(s.Known);
                 // Reachable through the relay only means the device itself may well be offline.
                 var presence = own ? (selfDormant ? "this device (dormant)" : "this device")
                     : dormant?.Invoke(d.Id) == true ? "dormant"
