@@ -47,7 +47,8 @@ public class ChunkPackRecoverySpecs
         }
         await ann.StartAgainAsync();
         await TestPeer.ConnectAsync(ann, bob);
-        await TestPeer.Eventually(async () => (await ann.Api.FilesAsync(ws, default)).All(f => f.ContentComplete), "first.bin complete at ann again");
+        await TestPeer.Eventually(async () => (await ann.Api.FilesAsync(ws, default)) is { Count: 2 } files && files.All(f => f.ContentComplete),
+            "first.bin complete at ann again");
         Assert.Equal(first, await ReadAsync(ann, ws, "first.bin"));
     }
 

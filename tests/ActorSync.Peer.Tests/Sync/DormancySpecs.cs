@@ -73,4 +73,37 @@ public class DormancySpecs
         await TestPeer.Eventually(async () => (await ann.Api.ShowWorkspaceAsync(ws, default)).Retention is { PinnedBy.Count: 0 } r && r.HeldByAll == r.Logged,
             "bob confirms everything again");
     }
+
+    [Fact]
+    public async Task Dormant_copy_of_a_removed_member_should_still_erase_itself_when_its_removal_arrives()
+    {
+        var clock = new ShiftedClock();
+        await using var ann = await TestPeer.StartAsync("ann", clock: clock);
+        await using var bob = await TestPeer.StartAsync("bob", clock: clock);
+        await TestPeer.ConnectAsync(ann, bob);
+        var ws = await ann.Api.CreateWorkspaceAsync("Left behind", default);
+        var bobInfo = await bob.Api.InfoAsync(default);
+        await ann.Api.InviteAsync(ws, bobInfo.Account, Role.Participant, default);
+        await TestPeer.Eventually(async () => (await bob.Api.InvitationsAsync(default)).Any(i => i.Workspace == ws), "invitation");
+        await bob.Api.AcceptAsync(ws, default);
+        await TestPeer.Eventually(async () => (await bob.Api.JoinProgressAsync(ws, default)).Complete, "first copy");
+
+        await bob.Host.DisposeAsync();
+        for (var day = 3; day <= 24; day += 3)
+        {
+            clock.Offset = TimeSpan.FromDays(day);
+            var now = clock.GetUtcNow();
+            await TestPeer.Eventually(async () => DateTimeOffset.Parse((await ann.Api.ShowWorkspaceAsync(ws, default)).EnteredAt!) >= now,
+                $"ann's peer keeps the workspace entered on day {day}");
+        }
+        await ann.Api.UninviteAsync(ws, bobInfo.Account, default);
+
+        // Bob's copy is dormant when he returns, yet his removal still reaches it and it erases itself.
+        await bob.RestartAsync();
+        await TestPeer.ConnectAsync(ann, bob);
+        await TestPeer.Eventually(async () => (await bob.Api.WorkspacesAsync(default)).All(w => w.Id != ws), "bob's dormant copy erased");
+        await TestPeer.Eventually(async () =>
+            (await ann.Api.ShowWorkspaceAsync(ws, default)).Removed.SingleOrDefault(r => r.Account == bobInfo.Account)?.Deleted.Count == 1,
+            "ann holds bob's receipt");
+    }
 }

@@ -81,7 +81,7 @@ public sealed partial class WorkspaceActor
                 // removal waiting in its mailbox still reaches it and it erases itself.
                 OnDeltas(frame.From, frame.Frame.Deltas);
                 return true;
-            case InboundFrame or LinkStateChanged or LinkList when _dormant:
+            case InboundFrame or LinkStateChanged or LinkList when _dormant && _leaving is null:
                 return true;
             case Author or AuthorIn or AuthorManyIn or Invite or Uninvite or PutFileContent or SetPermissions
                 or FileTransferProtocol.BeginUpload or FileTransferProtocol.UploadChunks or FileTransferProtocol.FinishUpload when _dormant:

@@ -121,7 +121,12 @@ public sealed partial class WorkspaceActor
         _log.Warning("This account was removed from workspace {Workspace} by {Remover}: handing over what it wrote, then deleting the local copy", _id, remover);
         Publish("member", $"{remover} removed you from {_replica.State.Current.Name}; this device deletes its copy");
         // What this device wrote that no member may hold yet (written offline, before it heard of the removal).
-        foreach (var device in notify) SendMissing(SyncOf(device), bound: null, onlyAuthor: _peer.Device.Id);
+        foreach (var device in notify)
+        {
+            SendMissing(SyncOf(device), bound: null, onlyAuthor: _peer.Device.Id);
+            // Members answer a removed device's summary with theirs: that confirms the handover.
+            SendSummary(SyncOf(device));
+        }
         if (HandedOver()) EraseAfterGrace();
         else Timers.StartSingleTimer("handover", new HandoverTimedOut(), _peer.Settings.LeaveHandover);
     }
@@ -215,7 +220,9 @@ public sealed partial class WorkspaceActor
                     if (frame.Frame.BodyCase == LinkFrame.BodyOneofCase.Summary)
                     {
                         sync.Summarised(seen);
-                        if (!_replica!.Seen.Dominates(seen) && sync.MayAnswer(_peer.Clock.GetUtcNow(), _peer.Settings.AntiEntropyInterval)) SendSummary(sync);
+                        // Always answered (at most once an interval): besides telling it what to send,
+                        // this summary is what confirms its handover so it can erase its copy.
+                        if (sync.MayAnswer(_peer.Clock.GetUtcNow(), _peer.Settings.AntiEntropyInterval)) SendSummary(sync);
                     }
                     else
                     {
