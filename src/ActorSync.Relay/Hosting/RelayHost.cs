@@ -235,6 +235,28 @@ public sealed class RelayHost : IAsyncDisposable
         return 4;
     }
 
+    /// <summary>
+    /// Dies as a crashed process would, for simulations: device connections are cut at once (no
+    /// graceful close), and the ActorSystem terminates without leaving the cluster or handing off its
+    /// shards (coordinated shutdown does not run on terminate: config/relay.hocon), so the other
+    /// nodes only see its heartbeats stop. The host is unusable afterwards; do not dispose it too.
+    /// </summary>
+    public async Task CrashAsync()
+    {
+        using var now = new CancellationTokenSource();
+        await now.CancelAsync().ConfigureAwait(false);
+        if (_gateway is not null)
+        {
+            await _gateway.StopAsync(now.Token).ConfigureAwait(false);
+            await _gateway.DisposeAsync().ConfigureAwait(false);
+        }
+        await _front.StopAsync(now.Token).ConfigureAwait(false);
+        await _front.DisposeAsync().ConfigureAwait(false);
+        await _system.Terminate().ConfigureAwait(false);
+        _tokens.Dispose();
+        _home.Dispose();
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_gateway is not null)

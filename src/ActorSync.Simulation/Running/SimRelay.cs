@@ -29,6 +29,21 @@ internal sealed class SimRelay : IAsyncDisposable
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
     private Task? _supervisor;
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+    private readonly List<string> _story = [];
+
+    /// <summary>What happened to the relay nodes (cuts, heals, crashes, downings, restarts), each stamped with seconds since the relay started.</summary>
+    public IReadOnlyList<string> Story
+    {
+        get { lock (_story) return [.. _story]; }
+    }
+
+    private void Log(string what)
+    {
+        var line = $"{_clock.Elapsed.TotalSeconds:0.0}s {what}";
+        lock (_story) _story.Add(line);
+        _network.Note("relay", what);
+    }
 
     public SimRelay(string root, string akkaLogLevel, SimulatedNetwork network, int nodes = 1)
     {
@@ -81,7 +96,7 @@ internal sealed class SimRelay : IAsyncDisposable
         }
     }
 
-    /// <summary>Crash: a single node is disposed (a clean stop, as before); a cluster node's ActorSystem terminates without leaving, then its front end closes.</summary>
+    /// <summary>Crash: a single node is disposed (a clean stop, as before); a cluster node dies as a process would (<see cref="RelayHost.CrashAsync"/>: connections cut, no leaving).</summary>
     public async Task CrashAsync(int index)
     {
         await _gate.WaitAsync().ConfigureAwait(false);
@@ -90,8 +105,10 @@ internal sealed class SimRelay : IAsyncDisposable
             var node = _nodes[index];
             if (node.Host is not { } host) return;
             node.Host = null;
-            if (_nodes.Length > 1) await host.System.Terminate().WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
-            await DisposeQuietly(host).ConfigureAwait(false);
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            if (_nodes.Length > 1) await host.CrashAsync().WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+            else await DisposeQuietly(host).ConfigureAwait(false);
+            Log($"{node.Name} crashed ({watch.Elapsed.TotalSeconds:0.0} s to go down)");
         }
         finally
         {
@@ -105,7 +122,9 @@ internal sealed class SimRelay : IAsyncDisposable
         await _gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
             await StartNodeAsync(_nodes[index], ct).ConfigureAwait(false);
+            Log($"{_nodes[index].Name} restarted after its crash ({watch.Elapsed.TotalSeconds:0.0} s to start)");
         }
         finally
         {
@@ -116,6 +135,7 @@ internal sealed class SimRelay : IAsyncDisposable
     /// <summary>Cuts node <paramref name="index"/> from every other node, both ways, on both sides (Blackhole on the throttler).</summary>
     public async Task PartitionAsync(int index)
     {
+        Log(_nodes[index].Name + " cut from the other nodes (Blackhole)");
         foreach (var other in _nodes.Where(n => n.Index != index))
         {
             lock (_cut) _cut.Add(Pair(index, other.Index));
@@ -127,12 +147,14 @@ internal sealed class SimRelay : IAsyncDisposable
     /// <summary>Heals node <paramref name="index"/>'s cuts (Unthrottled); if it was downed meanwhile, the supervisor restarts it.</summary>
     public async Task HealAsync(int index)
     {
+        var logged = IsCut(index);
         foreach (var other in _nodes.Where(n => n.Index != index))
         {
             await ThrottleAsync(_nodes[index], other, Unthrottled.Instance).ConfigureAwait(false);
             await ThrottleAsync(other, _nodes[index], Unthrottled.Instance).ConfigureAwait(false);
             lock (_cut) _cut.Remove(Pair(index, other.Index));
         }
+        if (logged) Log(_nodes[index].Name + " healed (Unthrottled)");
     }
 
     /// <summary>The final heal: every cut healed, every node running; then waits until all are Up members that see each other.</summary>
@@ -185,7 +207,7 @@ internal sealed class SimRelay : IAsyncDisposable
                     try
                     {
                         if (node.Host is not { } host || !node.Removed) continue;
-                        _network.Note("relay", $"{node.Name} was removed from the cluster (downed): restarted from its home, as a supervisor would");
+                        Log($"{node.Name} restarted from its home after the cluster removed it, as a supervisor would");
                         node.Host = null;
                         await DisposeQuietly(host).ConfigureAwait(false);
                         await StartNodeAsync(node, ct).ConfigureAwait(false);
@@ -255,7 +277,9 @@ internal sealed class SimRelay : IAsyncDisposable
         node.Removed = false;
         cluster.RegisterOnMemberRemoved(() =>
         {
-            if (ReferenceEquals(node.Host, host)) node.Removed = true;
+            if (!ReferenceEquals(node.Host, host)) return;
+            node.Removed = true;
+            Log(node.Name + " removed from the cluster (downed by the split brain resolver)");
         });
         node.Port = host.Address.Port;
         node.ClusterAddress = cluster.SelfAddress;

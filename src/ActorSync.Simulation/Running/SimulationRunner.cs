@@ -164,8 +164,8 @@ public sealed class SimulationRunner
             var active = Active(peers, workspaces);
             if (relay is { Count: > 1 })
                 checks.Add(relayProblem is null
-                    ? new CheckResult("relay-cluster", true, $"{relay.Count} relay nodes Up and reachable after the heal ({relay.Restarts} restarted after being downed)")
-                    : new CheckResult("relay-cluster", false, "the relay cluster did not re-form after the heal: " + relayProblem));
+                    ? new CheckResult("relay-cluster", true, $"{relay.Count} relay nodes Up and reachable after the heal; {string.Join("; ", relay.Story.DefaultIfEmpty("no relay faults"))}")
+                    : new CheckResult("relay-cluster", false, "the relay cluster did not re-form after the heal: " + relayProblem + "; " + string.Join("; ", relay.Story)));
             checks.Add(await Checkers.ConvergenceAsync(peers, workspaces, active, ct).ConfigureAwait(false));
             checks.Add(await Checkers.NoLossAsync(peers, workspaces, active, ct).ConfigureAwait(false));
             if (workspaces.Any(w => w.FilesPut > 0)) checks.Add(await Checkers.FilesAsync(peers, workspaces, active, ct).ConfigureAwait(false));
