@@ -193,9 +193,13 @@ public sealed class SimulationRunner
         }
         finally
         {
-            foreach (var peer in peers) await StopQuietly(peer).ConfigureAwait(false);
+            var teardown = Stopwatch.StartNew();
+            // Together: each may wait up to 20 s for its relay to confirm what is on its way.
+            await Task.WhenAll(peers.Select(StopQuietly)).ConfigureAwait(false);
+            var peersDown = teardown.Elapsed.TotalSeconds;
             if (relay is not null) await relay.DisposeAsync().ConfigureAwait(false);
             if (hostile is not null) await hostile.DisposeAsync().ConfigureAwait(false);
+            Progress($"teardown: peers {peersDown:0.0} s, all {teardown.Elapsed.TotalSeconds:0.0} s");
         }
         // Files are searched once every process has let go of them.
         if (workload is not null && workload.Acknowledged > 0)
