@@ -29,7 +29,7 @@ public sealed record Scenario
     public WorkloadMix Mix { get; init; } = new();
     public FaultPlan Faults { get; init; } = new();
 
-    /// <summary>Run one relay node in-process (real gRPC on 127.0.0.1, outside the simulated network) that every peer names.</summary>
+    /// <summary>Run real relay nodes in-process (real gRPC on 127.0.0.1, outside the simulated network): one, or <see cref="RelayNodes"/> in a cluster; every peer names one.</summary>
     public bool Relay { get; init; }
 
     /// <summary>
