@@ -125,6 +125,7 @@ internal sealed class SimRelay : IAsyncDisposable
         await _gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
+            if (_nodes[index].Host is not null) return; // the supervisor got there first
             var watch = System.Diagnostics.Stopwatch.StartNew();
             await StartNodeAsync(_nodes[index], ct).ConfigureAwait(false);
             Log($"{_nodes[index].Name} restarted after its crash ({watch.Elapsed.TotalSeconds:0.0} s to start)");
