@@ -38,6 +38,9 @@ public sealed class ScenarioSpecs
     [InlineData("{\"transport\": \"grpc\"}", "integrity must be false on transport grpc")]
     [InlineData("{\"faults\": {\"relayCrashes\": 1}}", "faults.relayCrashes needs relay: true")]
     [InlineData("{\"faults\": {\"minHoldMs\": 500, \"maxHoldMs\": 100}}", "faults.minHoldMs is 500")]
+    [InlineData("{\"relayNodes\": 2}", "relayNodes above 1 needs relay: true")]
+    [InlineData("{\"relay\": true, \"relayNodes\": 4}", "relayNodes is 4: it must be 1-3")]
+    [InlineData("{\"relay\": true, \"faults\": {\"relayPartitions\": 1}}", "faults.relayPartitions needs relayNodes of 2 or 3")]
     [InlineData("{\"faults\": {\"clockSkewMinutes\": -5}}", "faults.clockSkewMinutes is -5")]
     public void Parse_should_refuse_values_out_of_range_with_a_clear_message(string json, string expected)
     {
@@ -99,6 +102,24 @@ public sealed class ScenarioSpecs
         Assert.All(opens, s => Assert.NotNull(s.Closing));
         Assert.Single(opens, s => s.Kind == StepKind.RelayCrash);
         Assert.DoesNotContain(plan, s => s.Kind is StepKind.Heal or StepKind.Restart or StepKind.Rejoin or StepKind.RelayRestart);
+    }
+
+    [Fact]
+    public void Relay_cluster_plan_should_name_a_node_for_each_relay_fault_and_leave_single_node_plans_as_they_were()
+    {
+        var single = new Scenario { Peers = 4, Members = 3, Commands = 100, Relay = true, Faults = new FaultPlan { Partitions = 2, RelayCrashes = 2 } };
+        var singlePlan = ScenarioPlan.Generate(single, 6);
+        Assert.All(singlePlan.Where(s => s.Kind is StepKind.RelayCrash or StepKind.RelayRestart), s => Assert.Equal(-1, s.A));
+
+        var cluster = single with { RelayNodes = 3, Faults = single.Faults with { RelayPartitions = 2 } };
+        var plan = ScenarioPlan.Generate(cluster, 6);
+        // The draws before the relay faults are the single-node plan's: the same commands and peer faults.
+        Assert.Equal(singlePlan.Where(s => s.Kind < StepKind.RelayCrash).Select(s => s with { Index = 0 }),
+            plan.Where(s => s.Kind < StepKind.RelayCrash).Select(s => s with { Index = 0 }));
+        Assert.Equal(2, plan.Count(s => s.Kind == StepKind.RelayPartition));
+        Assert.Equal(2, plan.Count(s => s.Kind == StepKind.RelayHeal));
+        Assert.All(plan.Where(s => s.Kind >= StepKind.RelayCrash), s => Assert.InRange(s.A, 0, 2));
+        Assert.Contains("RelayPartition relay", plan.First(s => s.Kind == StepKind.RelayPartition).ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -72,7 +72,7 @@ public sealed class RelayHost : IAsyncDisposable
         var mailboxes = MailboxSharding.Start(system, MailboxSettings.FromConfig(relay.GetConfig("mailbox")), relay.GetInt("shards"), clock);
         var settings = new RelayFrontSettings(
             (int)(relay.GetByteSize("front.max-frame-bytes") ?? 8 * 1024 * 1024), relay.GetInt("front.max-recipients"),
-            relay.GetInt("front.session-queue"), TimeSpan.FromSeconds(30));
+            relay.GetInt("front.session-queue"), relay.GetTimeSpan("front.store-timeout", TimeSpan.FromSeconds(30), allowInfinite: false));
         var presence = system.ActorOf(Presence.PresenceHub.Props(clock), "presence");
         var desk = new MailboxDesk(mailboxes, settings, loggers.CreateLogger<MailboxDesk>());
         var service = new RelayFrontService(system, mailboxes, presence, desk);
@@ -233,6 +233,28 @@ public sealed class RelayHost : IAsyncDisposable
         if (!wasRemoved) return 0;
         await Console.Error.WriteLineAsync("actorsync relay: this node was removed from the cluster; exiting so it can be restarted").ConfigureAwait(false);
         return 4;
+    }
+
+    /// <summary>
+    /// Dies as a crashed process would, for simulations: device connections are cut at once (no
+    /// graceful close), and the ActorSystem terminates without leaving the cluster or handing off its
+    /// shards (coordinated shutdown does not run on terminate: config/relay.hocon), so the other
+    /// nodes only see its heartbeats stop. The host is unusable afterwards; do not dispose it too.
+    /// </summary>
+    public async Task CrashAsync()
+    {
+        using var now = new CancellationTokenSource();
+        await now.CancelAsync().ConfigureAwait(false);
+        if (_gateway is not null)
+        {
+            await _gateway.StopAsync(now.Token).ConfigureAwait(false);
+            await _gateway.DisposeAsync().ConfigureAwait(false);
+        }
+        await _front.StopAsync(now.Token).ConfigureAwait(false);
+        await _front.DisposeAsync().ConfigureAwait(false);
+        await _system.Terminate().ConfigureAwait(false);
+        _tokens.Dispose();
+        _home.Dispose();
     }
 
     public async ValueTask DisposeAsync()

@@ -80,17 +80,15 @@ public sealed class SimulationRunner
         {
             // Set-up, on a clean network.
             var phase = Stopwatch.StartNew();
-            IReadOnlyList<string> relays = [];
             if (_scenario.Relay)
             {
-                relay = new SimRelay(root, _options.AkkaLogLevel);
+                relay = new SimRelay(root, _options.AkkaLogLevel, network, _scenario.RelayNodes);
                 await relay.StartAsync(ct).ConfigureAwait(false);
-                relays = [relay.Address];
-                network.Note("relay", "relay node at " + relay.Address);
             }
             var skews = Skews();
             for (var i = 0; i < _scenario.Peers; i++)
             {
+                IReadOnlyList<string> relays = relay is null ? [] : [relay.AddressFor(i)];
                 var peer = new SimPeer(i, root, network, relays, _options.AkkaLogLevel, skews[i], _scenario.IsGrpc);
                 await peer.StartAsync(ct).ConfigureAwait(false);
                 if (skews[i] != TimeSpan.Zero) network.Note("skew", $"{peer.Name}'s clock is {skews[i].TotalMinutes:+0.#;-0.#} min off");
@@ -133,7 +131,7 @@ public sealed class SimulationRunner
             var setupQuiet = await WaitQuietAsync(peers, workspaces, TimeSpan.FromSeconds(Math.Max(60, _scenario.QuietTimeoutSeconds)), ct).ConfigureAwait(false);
             if (setupQuiet is not null) throw new SetupException("the workspaces did not converge during set-up: " + setupQuiet);
             setupSeconds = phase.Elapsed.TotalSeconds;
-            Progress($"setup: {peers.Count} peers, {workspaces.Count} workspaces{(relay is null ? "" : ", relay")} ({setupSeconds:0.0} s)");
+            Progress($"setup: {peers.Count} peers, {workspaces.Count} workspaces{(relay is null ? "" : relay.Count == 1 ? ", relay" : $", {relay.Count} relay nodes")} ({setupSeconds:0.0} s)");
 
             // The workload, with faults.
             phase.Restart();
@@ -154,7 +152,8 @@ public sealed class SimulationRunner
             network.Faults = LinkFaults.None;
             network.HealAll();
             if (_options.NeverHealIsolated is { } still) network.Isolate(peers[still].Name);
-            if (relay is { Up: false }) await relay.StartAsync(ct).ConfigureAwait(false);
+            string? relayProblem = null;
+            if (relay is not null) relayProblem = await relay.HealAllAsync(TimeSpan.FromSeconds(Math.Max(60, _scenario.QuietTimeoutSeconds)), ct).ConfigureAwait(false);
             foreach (var peer in peers.Where(p => !p.Up)) await peer.StartAsync(ct).ConfigureAwait(false);
             var quiet = TimeSpan.FromSeconds(_scenario.QuietTimeoutSeconds);
             await AcceptAllAsync(workload, workspaces, quiet, ct).ConfigureAwait(false);
@@ -163,6 +162,10 @@ public sealed class SimulationRunner
             Progress($"quiet: {(notQuiet is null ? "converged" : "NOT converged")} ({quietSeconds:0.0} s)");
 
             var active = Active(peers, workspaces);
+            if (relay is { Count: > 1 })
+                checks.Add(relayProblem is null
+                    ? new CheckResult("relay-cluster", true, $"{relay.Count} relay nodes Up and reachable after the heal; {string.Join("; ", relay.Story.DefaultIfEmpty("no relay faults"))}")
+                    : new CheckResult("relay-cluster", false, "the relay cluster did not re-form after the heal: " + relayProblem + "; " + string.Join("; ", relay.Story)));
             checks.Add(await Checkers.ConvergenceAsync(peers, workspaces, active, ct).ConfigureAwait(false));
             checks.Add(await Checkers.NoLossAsync(peers, workspaces, active, ct).ConfigureAwait(false));
             if (workspaces.Any(w => w.FilesPut > 0)) checks.Add(await Checkers.FilesAsync(peers, workspaces, active, ct).ConfigureAwait(false));
@@ -190,9 +193,13 @@ public sealed class SimulationRunner
         }
         finally
         {
-            foreach (var peer in peers) await StopQuietly(peer).ConfigureAwait(false);
+            var teardown = Stopwatch.StartNew();
+            // Together: each may wait up to 20 s for its relay to confirm what is on its way.
+            await Task.WhenAll(peers.Select(StopQuietly)).ConfigureAwait(false);
+            var peersDown = teardown.Elapsed.TotalSeconds;
             if (relay is not null) await relay.DisposeAsync().ConfigureAwait(false);
             if (hostile is not null) await hostile.DisposeAsync().ConfigureAwait(false);
+            Progress($"teardown: peers {peersDown:0.0} s, all {teardown.Elapsed.TotalSeconds:0.0} s");
         }
         // Files are searched once every process has let go of them.
         if (workload is not null && workload.Acknowledged > 0)

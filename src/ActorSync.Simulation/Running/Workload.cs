@@ -322,21 +322,62 @@ internal sealed class Workload
         }
     }
 
+    /// <summary>The relay fault open now (kind and node), if any.</summary>
+    private (StepKind Kind, int Node)? _relayFault;
+
+    /// <summary>
+    /// Relay faults one at a time: a crash or a partition that would open while another is open is
+    /// skipped (with its closing step), so the relay cluster keeps a majority of its nodes and the
+    /// split brain resolver keeps the majority side up.
+    /// </summary>
+    private async Task RelayFaultAsync(SimRelay relay, SimStep step, CancellationToken ct)
+    {
+        var node = Math.Max(0, step.A);
+        var name = relay.Count == 1 ? "the relay node" : relay.Name(node);
+        var hold = step.HoldMs > 0 ? $" for {step.HoldMs} ms" : "";
+        switch (step.Kind)
+        {
+            case StepKind.RelayCrash or StepKind.RelayPartition when _relayFault is { } open:
+                Tell("relay-skip", $"{step} skipped: {open.Kind} of {relay.Name(open.Node)} is still open");
+                return;
+            case StepKind.RelayCrash:
+                Tell("relay-crash", relay.Count == 1 ? "the relay node stops (host disposed)" + hold
+                    : $"{name} crashes (its actor system terminates without leaving the cluster){hold}");
+                _relayFault = (step.Kind, node);
+                await relay.CrashAsync(node).ConfigureAwait(false);
+                Faults++;
+                return;
+            case StepKind.RelayRestart when _relayFault == (StepKind.RelayCrash, node):
+                Tell("relay-restart", $"{name} starts again from its home, on its ports");
+                await relay.RestartAsync(node, ct).ConfigureAwait(false);
+                _relayFault = null;
+                Faults++;
+                return;
+            case StepKind.RelayPartition:
+                Tell("relay-partition", $"{name} is cut from the other relay nodes (throttler: Blackhole both ways){hold}");
+                _relayFault = (step.Kind, node);
+                await relay.PartitionAsync(node).ConfigureAwait(false);
+                Faults++;
+                return;
+            case StepKind.RelayHeal when _relayFault == (StepKind.RelayPartition, node):
+                Tell("relay-heal", $"{name} is reachable again (throttler: Unthrottled); if it was downed, it is restarted");
+                await relay.HealAsync(node).ConfigureAwait(false);
+                _relayFault = null;
+                Faults++;
+                return;
+            default:
+                return; // the closing step of a skipped window
+        }
+    }
+
     private async Task FaultAsync(SimStep step, CancellationToken ct)
     {
         switch (step.Kind)
         {
-            case StepKind.RelayCrash when _relay is { Up: true }:
-                Tell("relay-crash", "the relay node stops (host disposed)" + (step.HoldMs > 0 ? $" for {step.HoldMs} ms" : ""));
-                await _relay.StopAsync().ConfigureAwait(false);
-                Faults++;
+            case StepKind.RelayCrash or StepKind.RelayRestart or StepKind.RelayPartition or StepKind.RelayHeal when _relay is not null:
+                await RelayFaultAsync(_relay, step, ct).ConfigureAwait(false);
                 return;
-            case StepKind.RelayRestart when _relay is { Up: false }:
-                Tell("relay-restart", "the relay node starts again from its home, on its port");
-                await _relay.StartAsync(ct).ConfigureAwait(false);
-                Faults++;
-                return;
-            case StepKind.RelayCrash or StepKind.RelayRestart:
+            case StepKind.RelayCrash or StepKind.RelayRestart or StepKind.RelayPartition or StepKind.RelayHeal:
                 return;
             default:
                 break;

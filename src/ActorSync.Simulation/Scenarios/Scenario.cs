@@ -29,8 +29,14 @@ public sealed record Scenario
     public WorkloadMix Mix { get; init; } = new();
     public FaultPlan Faults { get; init; } = new();
 
-    /// <summary>Run one relay node in-process (real gRPC on 127.0.0.1, outside the simulated network) that every peer names.</summary>
+    /// <summary>Run real relay nodes in-process (real gRPC on 127.0.0.1, outside the simulated network): one, or <see cref="RelayNodes"/> in a cluster; every peer names one.</summary>
     public bool Relay { get; init; }
+
+    /// <summary>
+    /// With relay: true, how many relay nodes (1-3) form the relay cluster (Akka.Cluster over
+    /// Akka.Remote on 127.0.0.1, one shared SQLite journal); peers name one node each, in turn.
+    /// </summary>
+    public int RelayNodes { get; init; } = 1;
 
     /// <summary>
     /// "simulated" (default): device links on the seeded in-memory network, every fault available.
@@ -74,6 +80,9 @@ public sealed record Scenario
             Require(!Integrity, "integrity", "must be false on transport grpc (the hostile member speaks only on the simulated network)");
         }
         Require(!(Faults.RelayCrashes > 0 && !Relay), "faults.relayCrashes", "needs relay: true");
+        Require(RelayNodes is >= 1 and <= 3, "relayNodes", $"is {RelayNodes}: it must be 1-3");
+        Require(RelayNodes == 1 || Relay, "relayNodes", "above 1 needs relay: true");
+        Require(Faults.RelayPartitions == 0 || RelayNodes > 1, "faults.relayPartitions", "needs relayNodes of 2 or 3 (partitions are between relay nodes)");
         return this;
     }
 
@@ -231,6 +240,14 @@ public sealed record FaultPlan
     /// <summary>Crash (dispose) and restart of the relay node, same home and port (needs relay: true).</summary>
     public int RelayCrashes { get; init; }
 
+    /// <summary>
+    /// One relay node cut from the others (both ways, Akka.Remote's throttler: Blackhole) for a
+    /// stretch of the workload, then healed (needs relayNodes of 2 or more). A node cut for longer
+    /// than the failure detector and the split brain resolver allow (~10-15 s) is downed, and is
+    /// restarted from its home once healed, as a supervisor would.
+    /// </summary>
+    public int RelayPartitions { get; init; }
+
     /// <summary>Each peer's wall clock is off by a seeded amount of up to this many minutes either way (0: no skew); hybrid logical clocks must absorb it.</summary>
     public int ClockSkewMinutes { get; init; }
 
@@ -265,6 +282,7 @@ public sealed record FaultPlan
         if (Offline is < 0 or > 1000) throw new ArgumentException($"faults.offline is {Offline}: it must be 0-1000");
         if (HealBy is <= 0 or > 1 || double.IsNaN(HealBy)) throw new ArgumentException($"faults.healBy is {HealBy}: it must be above 0 and at most 1");
         if (Partitions > 0 && peers < 2) throw new ArgumentException("faults.partitions needs at least 2 peers");
+        if (RelayPartitions is < 0 or > 100) throw new ArgumentException($"faults.relayPartitions is {RelayPartitions}: it must be 0-100");
         if (RelayCrashes is < 0 or > 100) throw new ArgumentException($"faults.relayCrashes is {RelayCrashes}: it must be 0-100");
         if (ClockSkewMinutes is < 0 or > 10_080) throw new ArgumentException($"faults.clockSkewMinutes is {ClockSkewMinutes}: it must be 0-10080 (a week)");
         if (MaxHoldMs is < 0 or > 600_000) throw new ArgumentException($"faults.maxHoldMs is {MaxHoldMs}: it must be 0-600000");

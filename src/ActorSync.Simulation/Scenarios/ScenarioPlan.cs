@@ -22,6 +22,8 @@ public enum StepKind
     Rejoin,
     RelayCrash,
     RelayRestart,
+    RelayPartition,
+    RelayHeal,
 }
 
 /// <summary>
@@ -42,6 +44,7 @@ public sealed record SimStep(int Index, StepKind Kind, int Workspace = 0, int A 
         StepKind.Crash => this with { Kind = StepKind.Restart, HoldMs = 0 },
         StepKind.Isolate => this with { Kind = StepKind.Rejoin, HoldMs = 0 },
         StepKind.RelayCrash => this with { Kind = StepKind.RelayRestart, HoldMs = 0 },
+        StepKind.RelayPartition => this with { Kind = StepKind.RelayHeal, HoldMs = 0 },
         _ => null,
     };
 
@@ -49,7 +52,9 @@ public sealed record SimStep(int Index, StepKind Kind, int Workspace = 0, int A 
     {
         StepKind.Partition or StepKind.Heal => string.Create(CultureInfo.InvariantCulture, $"#{Index} {Kind} p{A} p{B}"),
         StepKind.Crash or StepKind.Restart or StepKind.Isolate or StepKind.Rejoin => string.Create(CultureInfo.InvariantCulture, $"#{Index} {Kind} p{A}"),
-        StepKind.RelayCrash or StepKind.RelayRestart => string.Create(CultureInfo.InvariantCulture, $"#{Index} {Kind}"),
+        StepKind.RelayCrash or StepKind.RelayRestart when A < 0 => string.Create(CultureInfo.InvariantCulture, $"#{Index} {Kind}"),
+        StepKind.RelayCrash or StepKind.RelayRestart or StepKind.RelayPartition or StepKind.RelayHeal =>
+            string.Create(CultureInfo.InvariantCulture, $"#{Index} {Kind} relay{A}"),
         StepKind.Post => string.Create(CultureInfo.InvariantCulture, $"#{Index} {Kind} ws{Workspace} {Tool}"),
         StepKind.ChangeRole => string.Create(CultureInfo.InvariantCulture, $"#{Index} {Kind} ws{Workspace} -> {Role}"),
         _ => string.Create(CultureInfo.InvariantCulture, $"#{Index} {Kind} ws{Workspace}"),
@@ -106,7 +111,10 @@ public static class ScenarioPlan
         for (var i = 0; i < scenario.Faults.Crashes; i++) Window(StepKind.Crash, StepKind.Restart, r.Next(peers), -1);
         for (var i = 0; i < scenario.Faults.Offline; i++) Window(StepKind.Isolate, StepKind.Rejoin, r.Next(peers), -1);
         // Drawn after every older kind of draw, so plans of scenarios without them stay as they were.
-        for (var i = 0; i < scenario.Faults.RelayCrashes; i++) Window(StepKind.RelayCrash, StepKind.RelayRestart, -1, -1);
+        // One node: A stays -1 (no draw), so single-node plans stay as they were.
+        for (var i = 0; i < scenario.Faults.RelayCrashes; i++)
+            Window(StepKind.RelayCrash, StepKind.RelayRestart, scenario.RelayNodes > 1 ? r.Next(scenario.RelayNodes) : -1, -1);
+        for (var i = 0; i < scenario.Faults.RelayPartitions; i++) Window(StepKind.RelayPartition, StepKind.RelayHeal, r.Next(scenario.RelayNodes), -1);
         var byPosition = faults.OrderBy(f => f.At).ThenBy(f => f.Order).ToLookup(f => f.At, f => f.Step);
         var steps = new List<SimStep>(n + faults.Count);
         for (var i = 0; i <= n; i++)
