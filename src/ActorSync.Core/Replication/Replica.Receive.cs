@@ -263,14 +263,22 @@ public sealed partial class Replica
 
     /// <summary>
     /// File content goes to the chunk store and the log keeps its place; everything else (small,
-    /// and read by the rules) stays in memory. A delta recovered from the store is not stored again.
+    /// and read by the rules) stays in memory, and so does content smaller than
+    /// <see cref="StoreChunksFrom"/>: a store write must be made durable before the journal's, and
+    /// one extra fsync per small file cost more (1,000 files of 1 KiB: 1.2 -> 2.1 s) than holding a
+    /// few KiB in memory does. A delta recovered from the store is not stored again.
     /// </summary>
     private LoggedDelta ToLog(SealedDelta delta, ChunkLocation? stored)
     {
         if (stored == KeepInMemory) return LoggedDelta.Held(delta);
         if (stored is { } at) return LoggedDelta.InStore(delta, at);
-        return delta.Header.Kind == OpKind.StoreChunk ? LoggedDelta.InStore(delta, _chunks.Append(delta.Bytes)) : LoggedDelta.Held(delta);
+        return delta.Header.Kind == OpKind.StoreChunk && delta.Bytes.Length >= StoreChunksFrom
+            ? LoggedDelta.InStore(delta, _chunks.Append(delta.Bytes))
+            : LoggedDelta.Held(delta);
     }
+
+    /// <summary>Sealed chunk deltas at least this long go to the chunk store (content-defined chunks are 16 KiB and up, except a file's last).</summary>
+    public const int StoreChunksFrom = 8 * 1024;
 
     private void RejectForGood(DeltaId id, string reason, List<ReceiveOutcome> outcomes, Queue<List<Candidate>> work)
     {

@@ -54,7 +54,8 @@ public class UninviteSpecs
         var catsPost = await cat.Api.CreateEntryAsync(ws, ToolKind.Chat, Text("from cat"), default);
         Assert.True(JournalRows(cat, ws) > 0);
         // File content is in the workspace's chunk pack, outside the journal: erased too.
-        await cat.Api.PutFileAsync(ws, "notes.txt", new MemoryStream("cat's notes"u8.ToArray()), default);
+        // (Content of a few KiB stays inline in the journal; this is big enough for the pack.)
+        await cat.Api.PutFileAsync(ws, "notes.bin", new MemoryStream(System.Security.Cryptography.RandomNumberGenerator.GetBytes(64 * 1024)), default);
         var pack = Path.Combine(cat.HomePath, "chunks", ws + ".pack");
         Assert.True(File.Exists(pack));
 
