@@ -40,6 +40,7 @@ public sealed class JournalSerializer : SerializerWithStringManifest
         [typeof(WorkspaceLeft)] = "wl",
         [typeof(MemberSeen)] = "sn",
         [typeof(WorkspaceEntered)] = "we",
+        [typeof(InvitationForgotten)] = "if",
     };
 
     private static readonly Dictionary<string, MessageParser> Parsers = new()
@@ -54,6 +55,7 @@ public sealed class JournalSerializer : SerializerWithStringManifest
         ["wl"] = WorkspaceLeft.Parser,
         ["sn"] = MemberSeen.Parser,
         ["we"] = WorkspaceEntered.Parser,
+        ["if"] = InvitationForgotten.Parser,
         ["c"] = ContactRecorded.Parser,
         ["i"] = InvitationRecorded.Parser,
         ["ix"] = InvitationDismissed.Parser,

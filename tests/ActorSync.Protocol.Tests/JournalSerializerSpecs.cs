@@ -42,6 +42,7 @@ public sealed class JournalSerializerSpecs : Akka.TestKit.Xunit2.TestKit
         { typeof(WorkspaceLeft), "wl" },
         { typeof(MemberSeen), "sn" },
         { typeof(WorkspaceEntered), "we" },
+        { typeof(InvitationForgotten), "if" },
     };
 
     [Theory]

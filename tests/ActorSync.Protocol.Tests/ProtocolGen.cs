@@ -69,6 +69,7 @@ internal static class ProtocolGen
             return (IMessage)e;
         }),
         [typeof(MemberSeen)] = Gen.Select(Bytes, Gen.Long).Select((d, t) => (IMessage)new MemberSeen { Device = d, Millis = t }),
+        [typeof(InvitationForgotten)] = Bytes.Select(b => (IMessage)new InvitationForgotten { Workspace = b }),
         [typeof(WorkspaceEntered)] = Gen.Select(Gen.Long, Gen.Bool).Select((t, r) => (IMessage)new WorkspaceEntered { Millis = t, Reentry = r }),
     };
 

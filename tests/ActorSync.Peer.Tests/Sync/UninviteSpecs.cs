@@ -78,6 +78,20 @@ public class UninviteSpecs
         // Receipts are kept: a member restarted still shows it.
         await bob.RestartAsync();
         Assert.Single((await RemovedAsync(bob, ws, catAccount))!.Deleted);
+
+        // Removed by mistake: Ann invites Cat again, and the same device joins afresh and catches up.
+        await TestPeer.ConnectAsync(bob, cat);
+        await ann.Api.CreateEntryAsync(ws, ToolKind.Chat, Text("while cat was out"), default);
+        await ann.Api.InviteAsync(ws, catAccount, Role.Participant, default);
+        await TestPeer.Eventually(async () => (await cat.Api.InvitationsAsync(default)).Any(i => i.Workspace == ws && i.Status == "pending"),
+            "cat receives the new invitation");
+        await cat.Api.AcceptAsync(ws, default);
+        await TestPeer.Eventually(async () =>
+            (await ann.Api.ShowWorkspaceAsync(ws, default)).StateHash == (await cat.Api.ShowWorkspaceAsync(ws, default)).StateHash,
+            "cat's new copy converges");
+        Assert.Contains(await cat.Api.EntriesAsync(ws, ToolKind.Chat, default), e => e.Fields["text"] == "while cat was out");
+        // A member again: no longer listed among the removed.
+        Assert.DoesNotContain((await ann.Api.ShowWorkspaceAsync(ws, default)).Removed, r => r.Account == catAccount);
     }
 
     [Fact]

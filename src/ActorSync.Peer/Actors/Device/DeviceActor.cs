@@ -73,6 +73,9 @@ public sealed class DeviceActor : UntypedPersistentActor
             case InvitationDismissed d:
                 _accepted.Add(WorkspaceId.FromBytes(d.Workspace.Span));
                 break;
+            case InvitationForgotten f:
+                Forget(WorkspaceId.FromBytes(f.Workspace.Span));
+                break;
             case RecoveryCompleted:
                 break;
             default:
@@ -103,6 +106,11 @@ public sealed class DeviceActor : UntypedPersistentActor
                 break;
             case AcceptInvitation accept:
                 Accept(accept.Workspace);
+                break;
+            case WorkspaceProtocol.WorkspaceLeftNotice left when _accepted.Contains(left.Workspace) || _invitations.ContainsKey(left.Workspace):
+                Persist(new InvitationForgotten { Workspace = ByteString.CopyFrom(left.Workspace.ToBytes()) }, _ => Forget(left.Workspace));
+                break;
+            case WorkspaceProtocol.WorkspaceLeftNotice:
                 break;
             case Accepted accepted:
                 Persist(new InvitationDismissed { Workspace = ByteString.CopyFrom(accepted.Workspace.ToBytes()) }, _ => _accepted.Add(accepted.Workspace));
@@ -225,6 +233,12 @@ public sealed class DeviceActor : UntypedPersistentActor
     }
 
     private sealed record Accepted(WorkspaceId Workspace);
+
+    private void Forget(WorkspaceId workspace)
+    {
+        _accepted.Remove(workspace);
+        _invitations.Remove(workspace);
+    }
 
 
     private static ContactView View(ContactCard card, string? address, PresenceProtocol.PresenceSnapshot? presence)

@@ -43,7 +43,9 @@ public sealed partial class WorkspaceManager : UntypedPersistentActor, IWithTime
         switch (message)
         {
             case WorkspaceCreated c:
+                // Created again after a departure: joined anew by a later invitation.
                 _known.Add(WorkspaceId.FromBytes(c.Workspace.Span));
+                _left.Remove(WorkspaceId.FromBytes(c.Workspace.Span));
                 break;
             case WorkspaceForgotten f:
                 _known.Remove(WorkspaceId.FromBytes(f.Workspace.Span));
@@ -102,6 +104,11 @@ public sealed partial class WorkspaceManager : UntypedPersistentActor, IWithTime
                 if (_known.Contains(invitation.Workspace))
                 {
                     Sender.Tell(new Refused("this device holds that workspace already", 409));
+                    return;
+                }
+                if (_left.TryGetValue(invitation.Workspace, out var left) && !left.Erased)
+                {
+                    Sender.Tell(new Refused("this device is still erasing its old copy of that workspace; try again shortly", 409));
                     return;
                 }
                 AddThen(invitation.Workspace, child => child.Forward(new Initialize(null, join.Invitation)));
@@ -259,6 +266,8 @@ public sealed partial class WorkspaceManager : UntypedPersistentActor, IWithTime
             return;
         }
         _left[erased.Workspace] = left with { Erased = true };
+        // The invitation it accepted is spent: a later one to this workspace is a new invitation.
+        Context.Parent.Tell(new WorkspaceLeftNotice(erased.Workspace));
         Context.GetLogger().Info("Erased this device's copy of workspace {Workspace} after its removal; sending the deletion receipt", erased.Workspace);
         SendReceipts(only: null, erased.Workspace);
     }
@@ -285,6 +294,7 @@ public sealed partial class WorkspaceManager : UntypedPersistentActor, IWithTime
         Persist(new WorkspaceCreated { Workspace = ByteString.CopyFrom(id.ToBytes()) }, _ =>
         {
             _known.Add(id);
+            _left.Remove(id);
             then(Start(id));
         });
     }

@@ -61,6 +61,9 @@ public static class WorkspaceProtocol
     }
 
     /// <summary>To the manager: this device was removed and has handed over what it wrote; erase its copy, then send the signed receipt to these member devices.</summary>
+    /// <summary>From the manager to the device actor: this device left the workspace (erased); a later invitation to it is a new one.</summary>
+    public sealed record WorkspaceLeftNotice(WorkspaceId Workspace);
+
     public sealed record WorkspaceDeleted(WorkspaceId Workspace, byte[] Receipt, IReadOnlyList<DeviceId> Notify);
 
     // --- replies
