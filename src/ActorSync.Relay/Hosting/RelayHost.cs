@@ -72,7 +72,7 @@ public sealed class RelayHost : IAsyncDisposable
         var mailboxes = MailboxSharding.Start(system, MailboxSettings.FromConfig(relay.GetConfig("mailbox")), relay.GetInt("shards"), clock);
         var settings = new RelayFrontSettings(
             (int)(relay.GetByteSize("front.max-frame-bytes") ?? 8 * 1024 * 1024), relay.GetInt("front.max-recipients"),
-            relay.GetInt("front.session-queue"), relay.GetTimeSpan("front.store-timeout", TimeSpan.FromSeconds(30), allowInfinite: false));
+            relay.GetInt("front.session-queue"), relay.GetTimeSpan("front.store-timeout", TimeSpan.FromSeconds(10), allowInfinite: false));
         var presence = system.ActorOf(Presence.PresenceHub.Props(clock), "presence");
         var desk = new MailboxDesk(mailboxes, settings, loggers.CreateLogger<MailboxDesk>());
         var service = new RelayFrontService(system, mailboxes, presence, desk);
