@@ -41,6 +41,7 @@ public sealed class JournalSerializer : SerializerWithStringManifest
         [typeof(MemberSeen)] = "sn",
         [typeof(WorkspaceEntered)] = "we",
         [typeof(InvitationForgotten)] = "if",
+        [typeof(WorkspaceSnapshot)] = "ss",
     };
 
     private static readonly Dictionary<string, MessageParser> Parsers = new()
@@ -56,6 +57,7 @@ public sealed class JournalSerializer : SerializerWithStringManifest
         ["sn"] = MemberSeen.Parser,
         ["we"] = WorkspaceEntered.Parser,
         ["if"] = InvitationForgotten.Parser,
+        ["ss"] = WorkspaceSnapshot.Parser,
         ["c"] = ContactRecorded.Parser,
         ["i"] = InvitationRecorded.Parser,
         ["ix"] = InvitationDismissed.Parser,

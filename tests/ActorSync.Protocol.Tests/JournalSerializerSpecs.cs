@@ -43,6 +43,7 @@ public sealed class JournalSerializerSpecs : Akka.TestKit.Xunit2.TestKit
         { typeof(MemberSeen), "sn" },
         { typeof(WorkspaceEntered), "we" },
         { typeof(InvitationForgotten), "if" },
+        { typeof(WorkspaceSnapshot), "ss" },
     };
 
     [Theory]

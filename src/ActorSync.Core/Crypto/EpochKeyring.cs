@@ -9,7 +9,7 @@ namespace ActorSync.Core.Crypto;
 /// from them. Each author device encrypts under its own HKDF subkey of the epoch key, so nonces
 /// only need to be unique per device, which its sequence number guarantees.
 /// </summary>
-public sealed class EpochKeyring : IDisposable
+public sealed partial class EpochKeyring : IDisposable
 {
     public const int KeySize = 32;
     private const int MaxEpochs = 4096;

@@ -50,6 +50,21 @@ public static class DeltaCodec
         ArgumentNullException.ThrowIfNull(bytes);
         if (bytes.Length > MaxDeltaSize) throw new WireFormatException($"delta: {bytes.Length} bytes exceeds the limit of {MaxDeltaSize}");
         var r = new WireReader(bytes);
+        var header = ReadHeader(ref r);
+        var headerEnd = r.Position;
+        r.Raw(NonceSize, "nonce");
+        var ctLength = r.Count(MaxPayloadSize + TagSize, "ciphertext");
+        if (ctLength < TagSize) throw new WireFormatException("ciphertext: shorter than its tag");
+        var ctStart = r.Position;
+        r.Raw(ctLength, "ciphertext");
+        r.Raw(Signing.SignatureSize, "signature");
+        r.ExpectEnd("delta");
+        return new SealedDelta(header, bytes, headerEnd, ctStart, ctLength);
+    }
+
+    /// <summary>The header of an envelope, without what follows it (an image keeps only the header of a delta whose bytes are in the chunk store).</summary>
+    internal static DeltaHeader ReadHeader(ref WireReader r)
+    {
         var version = r.Byte("delta version");
         if (version != FormatVersion) throw new WireFormatException($"delta: unknown format version {version}");
         var workspace = WorkspaceId.FromBytes(r.Raw(WorkspaceId.Size, "workspace id"));
@@ -71,15 +86,6 @@ public static class DeltaCodec
         var kind = (OpKind)r.Byte("kind");
         if (!Enum.IsDefined(kind)) throw new WireFormatException($"delta: unknown kind {(byte)kind}");
         var keys = DeltaHeader.OpensEpoch(kind) ? KeyGrant.Read(ref r) : null;
-        var headerEnd = r.Position;
-        r.Raw(NonceSize, "nonce");
-        var ctLength = r.Count(MaxPayloadSize + TagSize, "ciphertext");
-        if (ctLength < TagSize) throw new WireFormatException("ciphertext: shorter than its tag");
-        var ctStart = r.Position;
-        r.Raw(ctLength, "ciphertext");
-        r.Raw(Signing.SignatureSize, "signature");
-        r.ExpectEnd("delta");
-        var header = new DeltaHeader(workspace, epoch, author, device, seq, deps, time, new ToolId(toolText), kind, keys);
-        return new SealedDelta(header, bytes, headerEnd, ctStart, ctLength);
+        return new DeltaHeader(workspace, epoch, author, device, seq, deps, time, new ToolId(toolText), kind, keys);
     }
 }

@@ -41,6 +41,10 @@ public sealed class LoggedDelta
     public static LoggedDelta InStore(SealedDelta delta, ChunkLocation at) =>
         new(delta.Header, delta.Bytes.Length, null, at, SHA256.HashData(delta.Bytes));
 
+    /// <summary>A delta in the store known by header, length and digest only (recovered from an image).</summary>
+    internal static LoggedDelta InStore(DeltaHeader header, int length, ChunkLocation at, byte[] digest) =>
+        new(header, length, null, at, digest);
+
     /// <summary>Whether <paramref name="bytes"/> are exactly this delta's.</summary>
     public bool SameBytes(ReadOnlySpan<byte> bytes) => InMemory is { } held
         ? held.Bytes.AsSpan().SequenceEqual(bytes)

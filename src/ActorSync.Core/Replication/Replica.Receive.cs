@@ -54,6 +54,9 @@ public sealed partial class Replica
                 ? Single(outcomes, h.Id, ReceiveStatus.Duplicate)
                 : Single(outcomes, h.Id, ReceiveStatus.Dropped, "replay: a different delta under an id already applied");
         }
+        if (_adoptable.Count > 0 && TryAdopt(delta, trusted, stored) is { } adopted) return adopted;
+        // Covered by the state but out of the log (pruned, or in an image this replica started from).
+        if (State.IsApplied(h.Id)) return Single(outcomes, h.Id, ReceiveStatus.Duplicate);
         if (_rejected.ContainsKey(h.Id) || _parked.ContainsKey(h.Id)) return Single(outcomes, h.Id, ReceiveStatus.Duplicate);
         // Where the device is already known, check the signature before the delta may occupy anything.
         var verified = trusted;

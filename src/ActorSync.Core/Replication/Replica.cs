@@ -31,12 +31,17 @@ public sealed partial class Replica : IDisposable
 
     public Replica(WorkspaceId workspace, AccountIdentity account, DeviceIdentity device, EpochKeyring keyring,
         int bufferCapacity = DefaultBufferCapacity, IChunkStore? chunks = null)
+        : this(new WorkspaceState(workspace), account, device, keyring, bufferCapacity, chunks)
+    {
+    }
+
+    private Replica(WorkspaceState state, AccountIdentity account, DeviceIdentity device, EpochKeyring keyring, int bufferCapacity, IChunkStore? chunks)
     {
         _chunks = chunks ?? new MemoryChunkStore();
         _account = account;
         _device = device;
         Keyring = keyring;
-        State = new WorkspaceState(workspace);
+        State = state;
         _buffer = new CausalBuffer<List<Candidate>>(bufferCapacity);
         _nextSeq = 1;
     }

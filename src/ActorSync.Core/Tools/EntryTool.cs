@@ -37,7 +37,7 @@ public sealed class Entry
 /// creates are keyed by delta id, field edits resolve last-writer-wins, deletes are tombstones.
 /// Every operation commutes with every concurrent one, so any causal order gives the same state.
 /// </summary>
-public sealed class EntryTool
+public sealed partial class EntryTool
 {
     private readonly SortedDictionary<DeltaId, Entry> _entries = [];
 

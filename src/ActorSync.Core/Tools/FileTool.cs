@@ -19,7 +19,7 @@ public sealed record FileView(string Name, FileVersion Version, bool IsConflictC
 /// latest (time, id) keeps the name while each other one is shown as a conflict copy named after
 /// its author. A delete that is concurrent with a change loses to it: nothing is lost.
 /// </summary>
-public sealed class FileTool
+public sealed partial class FileTool
 {
     private readonly SortedDictionary<string, List<FileVersion>> _versions = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, List<FileVersion>> _heads = new(StringComparer.Ordinal);

@@ -12,7 +12,7 @@ namespace ActorSync.Core.Workspace;
 /// <see cref="Check"/> decides validity from a delta's causal past; <see cref="Apply"/> folds a
 /// valid delta in. Pure: no clock, no I/O, no randomness (those live in the replica and actors).
 /// </summary>
-public sealed class WorkspaceState
+public sealed partial class WorkspaceState
 {
     private readonly Dictionary<DeltaId, VersionVector> _closures = [];
     private readonly SortedDictionary<string, EntryTool> _entryTools = new(StringComparer.Ordinal);

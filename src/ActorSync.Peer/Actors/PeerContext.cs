@@ -28,6 +28,12 @@ public sealed record PeerSettings(
     /// <summary>A member device not heard from in a workspace for this long is dormant (ARCHITECTURE section 5).</summary>
     public TimeSpan DormantAfter { get; init; } = TimeSpan.FromDays(21);
 
+    /// <summary>Deltas journaled since the last snapshot before a new one is taken (recovery then starts from it).</summary>
+    public int SnapshotEvery { get; init; } = 20_000;
+
+    /// <summary>Deltas every active member holds before they are pruned from the log (and, with the next snapshot, the journal); 0 never prunes.</summary>
+    public int PruneAfter { get; init; } = 10_000;
+
     public static PeerSettings From(Akka.Configuration.Config c)
     {
         var p = c.GetConfig("actorsync.peer");
@@ -50,6 +56,8 @@ public sealed record PeerSettings(
         {
             LeaveHandover = c.HasPath("actorsync.workspace.leave-handover") ? c.GetTimeSpan("actorsync.workspace.leave-handover") : TimeSpan.FromSeconds(60),
             DormantAfter = c.HasPath("actorsync.workspace.dormant-after") ? c.GetTimeSpan("actorsync.workspace.dormant-after") : TimeSpan.FromDays(21),
+            SnapshotEvery = c.HasPath("actorsync.workspace.snapshot-every") ? c.GetInt("actorsync.workspace.snapshot-every") : 20_000,
+            PruneAfter = c.HasPath("actorsync.workspace.prune-after") ? c.GetInt("actorsync.workspace.prune-after") : 10_000,
         };
     }
 

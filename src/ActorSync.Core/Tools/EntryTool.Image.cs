@@ -1,0 +1,52 @@
+using ActorSync.Core.Causality;
+using ActorSync.Core.Encoding;
+using ActorSync.Core.Identity;
+
+namespace ActorSync.Core.Tools;
+
+public sealed partial class EntryTool
+{
+    internal void WriteImage(WireWriter w)
+    {
+        Span<byte> raw = stackalloc byte[Fingerprint.Size];
+        w.VarUInt((ulong)_entries.Count);
+        foreach (var entry in _entries.Values)
+        {
+            entry.Id.Write(w);
+            entry.Creator.Value.WriteTo(raw);
+            w.Raw(raw);
+            w.UInt64Fixed(entry.Created.Packed);
+            w.Bool(entry.Deleted);
+            w.VarUInt((ulong)entry.Fields.Count);
+            foreach (var (name, value) in entry.Fields)
+            {
+                w.String(name);
+                w.String(value.Value);
+                w.UInt64Fixed(value.Time.Packed);
+                value.By.Write(w);
+            }
+        }
+    }
+
+    internal static EntryTool ReadImage(ref WireReader r)
+    {
+        var tool = new EntryTool();
+        var count = r.Count(ImageLimits.MaxItems, "entries");
+        for (var i = 0; i < count; i++)
+        {
+            var id = DeltaId.Read(ref r);
+            var creator = new AccountId(Fingerprint.FromBytes(r.Raw(Fingerprint.Size, "entry creator")));
+            var entry = new Entry(id, creator, new HlcTimestamp(r.UInt64Fixed("entry time"))) { Deleted = r.Bool("entry deleted") };
+            var fields = r.Count(ImageLimits.MaxItems, "entry fields");
+            for (var f = 0; f < fields; f++)
+            {
+                var name = r.String(ImageLimits.MaxText, "field name");
+                var value = r.String(ImageLimits.MaxText, "field value");
+                var time = new HlcTimestamp(r.UInt64Fixed("field time"));
+                entry.Fields[name] = new FieldValue(value, time, DeltaId.Read(ref r));
+            }
+            tool._entries[id] = entry;
+        }
+        return tool;
+    }
+}
