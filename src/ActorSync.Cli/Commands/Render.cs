@@ -31,7 +31,7 @@ internal static class Render
             ("deltas", string.Create(CultureInfo.InvariantCulture, $"{ws.Deltas} applied, {ws.Buffered} waiting for dependencies, {ws.Parked} parked, {ws.Rejected} rejected")),
             ("tools", ws.Tools.Count == 0 ? "-" : string.Join(", ", ws.Tools)),
             ("log", ws.Retention is not { } log ? "-" : string.Create(CultureInfo.InvariantCulture,
-                $"{log.Logged} deltas, {log.HeldByAll} held by every active member{(log.PinnedBy.Count == 0 ? "" : "; pinned by " + string.Join(", ", log.PinnedBy.Select(p => $"{p.Member} ({Short(p.Device)}: {p.Deltas} not confirmed)")))}"))));
+                $"{log.Logged} deltas, {log.HeldByAll} held by every active member, {log.Pruned} pruned{(log.Fetching > 0 ? $", {log.Fetching} being fetched" : "")}{(log.PinnedBy.Count == 0 ? "" : "; pinned by " + string.Join(", ", log.PinnedBy.Select(p => $"{p.Member} ({Short(p.Device)}: {p.Deltas} not confirmed)")))}"))));
         text.Append('\n');
         var rows = ws.Members.SelectMany(m => m.Devices.Count == 0
             ? [Row(m.Name, m.Account, m.Role, "-", "-", "-", "-", "-", "-")]

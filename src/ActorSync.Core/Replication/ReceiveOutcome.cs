@@ -17,6 +17,8 @@ public enum ReceiveStatus
     Rejected,
     /// <summary>Cannot be attributed (unknown author, bad signature, replayed id) or no room: dropped without a trace in the state.</summary>
     Dropped,
+    /// <summary>Already covered by the state (an image's log): now kept in the log too, not applied again.</summary>
+    Adopted,
 }
 
 /// <summary>One delta's fate; <see cref="Reason"/> is safe to log (ids and rule names, never content).</summary>

@@ -62,6 +62,6 @@ public sealed partial class Replica
         _adoptable.Remove(h.Id);
         _log[h.Id] = ToLog(delta, stored);
         _order.Add(h.Id);
-        return [new ReceiveOutcome(h.Id, ReceiveStatus.Applied)];
+        return [new ReceiveOutcome(h.Id, ReceiveStatus.Adopted)];
     }
 }

@@ -89,7 +89,9 @@ public sealed record PermissionView(string Tool, string Kind, string Role, IRead
 /// <param name="Logged">Deltas in this device's log.</param>
 /// <param name="HeldByAll">Of those, how many every active (not dormant) member device has confirmed holding.</param>
 /// <param name="PinnedBy">Active member devices that have not confirmed some of the log, with how many.</param>
-public sealed record RetentionView(long Logged, long HeldByAll, IReadOnlyList<PinView> PinnedBy);
+/// <param name="Pruned">Applied deltas no longer in the log (pruned here, or covered by the image this copy started from).</param>
+/// <param name="Fetching">Deltas of the image this copy started from that its log still waits for.</param>
+public sealed record RetentionView(long Logged, long HeldByAll, IReadOnlyList<PinView> PinnedBy, long Pruned = 0, long Fetching = 0);
 public sealed record PinView(string Member, string Device, long Deltas);
 
 public sealed record RemovedMemberView(string Account, string Name, string Removal, IReadOnlyList<DeletionView> Deleted);

@@ -6,8 +6,9 @@ namespace ActorSync.Peer.Tests.Sync;
 /// <summary>A real peer in this process: its own home folder, actor system, TLS links on 127.0.0.1 and local API.</summary>
 internal sealed class TestPeer : IAsyncDisposable
 {
-    private TestPeer(string home, PeerHost host, TimeProvider? clock)
+    private TestPeer(string home, PeerHost host, TimeProvider? clock, string? extraConfig)
     {
+        ExtraConfig = extraConfig;
         HomePath = home;
         Host = host;
         Clock = clock;
@@ -15,11 +16,14 @@ internal sealed class TestPeer : IAsyncDisposable
 
     public TimeProvider? Clock { get; }
 
+    /// <summary>HOCON lines added to the test configuration (kept across restarts).</summary>
+    public string? ExtraConfig { get; }
+
     public string HomePath { get; }
     public PeerHost Host { get; private set; }
     public Api.IPeerFacade Api => Host.Facade;
 
-    public static async Task<TestPeer> StartAsync(string name, string? home = null, TimeProvider? clock = null)
+    public static async Task<TestPeer> StartAsync(string name, string? home = null, TimeProvider? clock = null, string? extraConfig = null)
     {
         home ??= Path.Combine(Path.GetTempPath(), "actorsync-test-" + Guid.NewGuid().ToString("N")[..12], name);
         if (!PeerHome.Exists(home)) PeerHome.Init(home, name, []).Dispose();
@@ -29,9 +33,9 @@ internal sealed class TestPeer : IAsyncDisposable
             actorsync.peer.presence.lan.enabled = off
             actorsync.peer.anti-entropy-interval = 500ms
             actorsync.peer.links.dial-backoff-max = 1s
-            """);
+            """ + "\n" + extraConfig);
         var host = await PeerHost.StartAsync(new PeerOptions(home, "127.0.0.1:0", "127.0.0.1:0", null, config), clock: clock);
-        return new TestPeer(home, host, clock);
+        return new TestPeer(home, host, clock, extraConfig);
     }
 
     /// <summary>Stops the peer and starts it again on the same home (and a new port).</summary>
@@ -39,7 +43,7 @@ internal sealed class TestPeer : IAsyncDisposable
     {
         await Host.DisposeAsync();
         var name = Path.GetFileName(HomePath);
-        var again = await StartAsync(name, HomePath, Clock);
+        var again = await StartAsync(name, HomePath, Clock, ExtraConfig);
         Host = again.Host;
     }
 
@@ -53,7 +57,7 @@ internal sealed class TestPeer : IAsyncDisposable
     /// <summary>Starts a stopped peer again on the same home (and a new port: contacts must learn it again).</summary>
     public async Task StartAgainAsync()
     {
-        Host = (await StartAsync(Path.GetFileName(HomePath), HomePath)).Host;
+        Host = (await StartAsync(Path.GetFileName(HomePath), HomePath, Clock, ExtraConfig)).Host;
         _stopped = false;
     }
 

@@ -68,7 +68,8 @@ public sealed class LinkManager : UntypedActor
                 _relayRoute = relay.Up ? relay.Route : null;
                 break;
             case InboundFrame { Frame.BodyCase: LinkFrame.BodyOneofCase.Invitation or LinkFrame.BodyOneofCase.Summary
-                or LinkFrame.BodyOneofCase.Deltas or LinkFrame.BodyOneofCase.Ack or LinkFrame.BodyOneofCase.Receipt } frame:
+                or LinkFrame.BodyOneofCase.Deltas or LinkFrame.BodyOneofCase.Ack or LinkFrame.BodyOneofCase.Receipt
+                or LinkFrame.BodyOneofCase.Image } frame:
                 Context.Parent.Tell(frame);
                 break;
             case InboundFrame:

@@ -23,6 +23,12 @@ public sealed partial class WorkspaceActor
     {
         // The log as it stands now (entries, not content); later deltas are not in this export.
         var replica = _replica!;
+        if (replica.PrunedMax.Count > 0 || replica.Adoptable.Count > 0)
+        {
+            // An export is the signed history, verified delta by delta on import: a pruned log no longer is one.
+            sender.Tell(new Refused("this workspace's log has been pruned (every member held those deltas); exporting a pruned workspace is not supported yet", 409));
+            return;
+        }
         var entries = replica.Entries.ToList();
         sender.Tell(new WorkspaceExport(_id, replica.Keyring.Export(), entries.Select(replica.Load)));
     }

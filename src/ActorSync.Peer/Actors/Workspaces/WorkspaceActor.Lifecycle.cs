@@ -22,6 +22,8 @@ namespace ActorSync.Peer.Actors.Workspaces;
 public sealed partial class WorkspaceActor
 {
     private readonly Dictionary<(DeviceId Device, DeltaId Removal), DeletionReceipt> _receipts = [];
+    // The receipts as signed, for snapshots (a receipt cannot be re-encoded without its device's key).
+    private readonly Dictionary<(DeviceId Device, DeltaId Removal), ByteString> _receiptBytes = [];
     private Leaving? _leaving;
 
     private sealed record Leaving(DeltaId Removal, ulong OwnSeq, IReadOnlyList<DeviceId> Notify)
@@ -38,6 +40,7 @@ public sealed partial class WorkspaceActor
         {
             var receipt = DeletionReceiptCodec.Decode(recorded.Receipt.Span);
             _receipts[(receipt.Device, receipt.Removal)] = receipt;
+            _receiptBytes[(receipt.Device, receipt.Removal)] = recorded.Receipt;
         }
         catch (Core.Encoding.WireFormatException e)
         {
@@ -268,9 +271,11 @@ public sealed partial class WorkspaceActor
             _log.Debug("Deletion receipt for a removal not applied here yet ({Removal}): dropped", receipt.Removal);
             return;
         }
-        Persist(new ReceiptRecorded { Receipt = ByteString.CopyFrom(bytes.Span) }, _ =>
+        var recorded = new ReceiptRecorded { Receipt = ByteString.CopyFrom(bytes.Span) };
+        Persist(recorded, _ =>
         {
             _receipts[(receipt.Device, receipt.Removal)] = receipt;
+            _receiptBytes[(receipt.Device, receipt.Removal)] = recorded.Receipt;
             var name = card.Name;
             _log.Info("{Name}'s device {Device} deleted its copy of {Workspace}", name, receipt.Device.Short, _id);
             Publish("member", $"{name}'s device deleted its copy of the workspace (signed receipt)");

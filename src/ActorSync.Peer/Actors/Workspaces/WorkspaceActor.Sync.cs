@@ -64,6 +64,9 @@ public sealed partial class WorkspaceActor
             case InboundFrame { Frame.BodyCase: LinkFrame.BodyOneofCase.Ack } ack:
                 OnAck(ack.From, ack.Frame.Ack);
                 return true;
+            case InboundFrame { Frame.BodyCase: LinkFrame.BodyOneofCase.Image } image:
+                OnImagePart(image.From, image.Frame.Image);
+                return true;
             case InboundFrame:
                 return true;
             case AntiEntropyTick:
@@ -73,6 +76,7 @@ public sealed partial class WorkspaceActor
                 foreach (var s in _sync.Values.Where(s => s.LinkUp && s.Route == "direct")) SendSummary(s);
                 KeepAliveOverRelay();
                 RotateIfDue();
+                MaybeSnapshot();
                 return true;
             case GetSyncTrace:
                 Sender.Tell(TraceSync());
@@ -104,7 +108,9 @@ public sealed partial class WorkspaceActor
     private void SendSummary(MemberSync sync)
     {
         sync.LastKeepAliveMillis = _peer.NowMillis;
-        _links.Tell(new SendFrame(sync.Device, new LinkFrame { Summary = new Summary { Workspace = _id.ToWire(), Seen = _durable.ToWire() } }));
+        var summary = new Summary { Workspace = _id.ToWire(), Seen = _durable.ToWire() };
+        AddWanted(summary);
+        _links.Tell(new SendFrame(sync.Device, new LinkFrame { Summary = summary }));
     }
 
     private void OnSummary(DeviceId from, Summary summary)
@@ -120,7 +126,10 @@ public sealed partial class WorkspaceActor
             return;
         }
         sync.LinkUp = true;
-        SendMissing(sync);
+        // A device below what this replica pruned cannot use the log (what it lacks is gone): an image, if this device invited it.
+        if (_replica!.LacksPruned(sync.Known)) MaybeSendImage(sync);
+        else SendMissing(sync);
+        if (summary.Wanted.Count > 0) SendWanted(sync, summary.Wanted);
         CheckHandover();
         // Their summary shows deltas this replica lacks: answer with ours, so they send them. Without
         // it a device whose own summaries do not get through stays behind for good: a joiner whose
@@ -190,6 +199,7 @@ public sealed partial class WorkspaceActor
         var sync = SyncOf(from);
         sync.LinkUp = true;
         var applied = new List<LoggedDelta>();
+        var adopted = new List<LoggedDelta>();
         foreach (var bytes in batch.Deltas)
         {
             SealedDelta delta;
@@ -210,6 +220,9 @@ public sealed partial class WorkspaceActor
                     case ReceiveStatus.Applied:
                         applied.Add(_replica.Logged(outcome.Id)!);
                         break;
+                    case ReceiveStatus.Adopted:
+                        adopted.Add(_replica.Logged(outcome.Id)!);
+                        break;
                     case ReceiveStatus.Rejected:
                         _log.Warning("Delta {DeltaId} from {Device} rejected: {Reason}", outcome.Id, from.Short, outcome.Reason);
                         Publish("rejected", $"a delta by {outcome.Id.Device.Short} was rejected: {outcome.Reason}");
@@ -225,17 +238,19 @@ public sealed partial class WorkspaceActor
             // The sender has it, unless what it sent under that id was a forgery.
             if (!dropped) sync.MarkSent(delta.Id);
         }
-        if (applied.Count == 0)
+        if (applied.Count == 0 && adopted.Count == 0)
         {
             SendAck(from);
             return;
         }
         var seen = _replica!.Seen;
-        PersistAsync(Recorded(applied), _ =>
+        PersistAsync(Recorded(applied.Concat(adopted)), _ =>
         {
             _durable = seen;
             SendAck(from);
-            AfterApplied(applied, from);
+            if (applied.Count > 0) AfterApplied(applied, from);
+            // Started from an image: ask for the next window of its log as soon as one arrived.
+            if (adopted.Count > 0 && _replica is { Adoptable.Count: > 0 }) SendSummary(sync);
         });
     }
 

@@ -34,6 +34,7 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
     // writes are in flight: acknowledgements and summaries claim only this.
     private Core.Causality.VersionVector _durable = Core.Causality.VersionVector.Empty;
     private Invitation? _joinedBy;
+    private ByteString _joinedByBytes = ByteString.Empty;
 
     public WorkspaceActor(WorkspaceId id, PeerContext peer, IActorRef links)
     {
@@ -61,6 +62,9 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
     {
         switch (message)
         {
+            case SnapshotOffer { Snapshot: WorkspaceSnapshot snapshot }:
+                RestoreSnapshot(snapshot);
+                break;
             case WorkspaceCreated:
                 _replica = new Replica(_id, _peer.Account, _peer.Device, new EpochKeyring(_id), chunks: _chunks);
                 break;
@@ -69,6 +73,7 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
                 break;
             case WorkspaceJoined j:
                 _joinedBy = InvitationCodec.Decode(j.Invitation.Span);
+                _joinedByBytes = j.Invitation;
                 _replica = Replica.Join(_joinedBy, _peer.Account, _peer.Device, _chunks);
                 _peer.Known.Learn(_joinedBy.Inviter);
                 break;
@@ -137,7 +142,7 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
 
     protected override void OnCommand(object message)
     {
-        if (OnLifecycle(message) || OnDormancy(message)) return;
+        if (OnSnapshotResult(message) || OnLifecycle(message) || OnDormancy(message)) return;
         switch (message)
         {
             case Initialize init when _replica is null:
@@ -247,6 +252,7 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
         try
         {
             _joinedBy = InvitationCodec.Decode(bytes);
+            _joinedByBytes = ByteString.CopyFrom(bytes);
             _replica = Replica.Join(_joinedBy, _peer.Account, _peer.Device, _chunks);
         }
         catch (Core.Encoding.WireFormatException e)

@@ -316,6 +316,7 @@ public sealed partial class WorkspaceManager : UntypedPersistentActor, IWithTime
                 LinkFrame.BodyOneofCase.Summary => frame.Summary.Workspace.ToWorkspaceId(),
                 LinkFrame.BodyOneofCase.Deltas => frame.Deltas.Workspace.ToWorkspaceId(),
                 LinkFrame.BodyOneofCase.Ack => frame.Ack.Workspace.ToWorkspaceId(),
+                LinkFrame.BodyOneofCase.Image => frame.Image.Workspace.ToWorkspaceId(),
                 LinkFrame.BodyOneofCase.Receipt => Core.Lifecycle.DeletionReceiptCodec.Decode(frame.Receipt.Receipt.Span).Workspace,
                 _ => null,
             };

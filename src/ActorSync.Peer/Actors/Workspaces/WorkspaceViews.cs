@@ -68,7 +68,7 @@ internal static class WorkspaceViews
             if (all) heldByAll++;
         }
         var pins = active.Select((a, k) => new PinView(a.Member, a.Device.ToString(), missing[k])).Where(p => p.Deltas > 0).ToList();
-        return new RetentionView(r.LogCount, heldByAll, pins);
+        return new RetentionView(r.LogCount, heldByAll, pins, Math.Max(0, r.State.AppliedCount - r.LogCount - r.Adoptable.Count), r.Adoptable.Count);
     }
 
     private static List<RemovedMemberView> Removed(Replica r, IEnumerable<Core.Lifecycle.DeletionReceipt> receipts)
