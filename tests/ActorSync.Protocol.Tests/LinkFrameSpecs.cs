@@ -110,6 +110,7 @@ internal static class LinkFrameBody
         LinkFrame.BodyOneofCase.Ping => frame.Ping,
         LinkFrame.BodyOneofCase.Refusal => frame.Refusal,
         LinkFrame.BodyOneofCase.Receipt => frame.Receipt,
+        LinkFrame.BodyOneofCase.Image => frame.Image,
         _ => null,
     };
 }

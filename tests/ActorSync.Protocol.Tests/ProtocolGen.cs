@@ -71,6 +71,13 @@ internal static class ProtocolGen
         [typeof(MemberSeen)] = Gen.Select(Bytes, Gen.Long).Select((d, t) => (IMessage)new MemberSeen { Device = d, Millis = t }),
         [typeof(InvitationForgotten)] = Bytes.Select(b => (IMessage)new InvitationForgotten { Workspace = b }),
         [typeof(WorkspaceEntered)] = Gen.Select(Gen.Long, Gen.Bool).Select((t, r) => (IMessage)new WorkspaceEntered { Millis = t, Reentry = r }),
+        [typeof(WorkspaceSnapshot)] = Gen.Select(Bytes, Bytes, Bytes.Array[0, 3], Gen.Long).Select((image, keys, receipts, t) =>
+        {
+            var e = new WorkspaceSnapshot { Image = image, Keyring = keys, Entered = t, TrackedSince = t / 2 };
+            e.Receipts.AddRange(receipts);
+            e.Heard.Add(new MemberSeen { Device = keys, Millis = t });
+            return (IMessage)e;
+        }),
     };
 
     public static readonly Gen<IMessage> AnyJournalEvent = Gen.OneOf(JournalEvents.Values.ToArray());
@@ -94,6 +101,10 @@ internal static class ProtocolGen
         [LinkFrame.BodyOneofCase.Ping] = Gen.ULong.Select(n => new LinkFrame { Ping = new Ping { Nonce = n } }),
         [LinkFrame.BodyOneofCase.Refusal] = Text.Select(r => new LinkFrame { Refusal = new Refusal { Reason = r } }),
         [LinkFrame.BodyOneofCase.Receipt] = Bytes.Select(b => new LinkFrame { Receipt = new DeletionReceiptEnvelope { Receipt = b } }),
+        [LinkFrame.BodyOneofCase.Image] = Gen.Select(Bytes, Bytes, Gen.UInt, Gen.UInt).Select((w, part, index, count) => new LinkFrame
+        {
+            Image = new StateImagePart { Workspace = w, Transfer = part, Index = index, Count = count, Part = part, Signature = w },
+        }),
     };
 
     public static readonly Gen<LinkFrame> AnyFrame = Gen.OneOf(FrameBodies.Values.ToArray());

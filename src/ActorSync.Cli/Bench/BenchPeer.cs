@@ -92,6 +92,24 @@ internal sealed partial class BenchPeer : IAsyncDisposable
     [GeneratedRegex(@"\[(\d\d/\d\d/\d{4} \d\d:\d\d:\d\d\.\d{3})Z\][^\n]*Relay \S+ connected")]
     private static partial Regex RelayConnectedLine();
 
+    /// <summary>The workspace actor's own recovery time (snapshot load and journal replay) in its last start, from the peer's log.</summary>
+    public (double Millis, bool FromSnapshot)? RecoveryOf(string ws)
+    {
+        var matches = RecoveredLine().Matches(Process.ReadLog(Process.LogStart)).Where(m => m.Groups[1].Value == ws).ToList();
+        return matches.Count == 0 ? null : (double.Parse(matches[^1].Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture),
+            matches[^1].Groups[3].Value == "a snapshot");
+    }
+
+    [GeneratedRegex(@"Workspace (\S+) ready: \d+ deltas, recovered in (\d+) ms from (a snapshot|the journal)")]
+    private static partial Regex RecoveredLine();
+
+    /// <summary>Whether the peer logged a saved snapshot of the workspace since it started.</summary>
+    public bool SnapshotSaved(string ws) => Process.ReadLog(Process.LogStart).Contains($"Workspace {ws}: snapshot at ", StringComparison.Ordinal);
+
+    /// <summary>Replaces the peer's extra configuration (read at its next start).</summary>
+    public void Configure(string hocon) =>
+        File.WriteAllText(Path.Combine(Home, "bench.hocon"), "actorsync.peer.presence.lan.enabled = off\n" + hocon + "\n");
+
     public Task<WorkspaceDetails> ShowAsync(string ws, CancellationToken ct) =>
         Api.GetAsync<WorkspaceDetails>(PeerApiClient.Route("v1", "workspaces", ws), ct);
 

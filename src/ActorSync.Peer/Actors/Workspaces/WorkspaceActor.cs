@@ -35,6 +35,9 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
     private Core.Causality.VersionVector _durable = Core.Causality.VersionVector.Empty;
     private Invitation? _joinedBy;
     private ByteString _joinedByBytes = ByteString.Empty;
+    // How long recovery took (snapshot load plus journal replay), for the log and actorsync bench.
+    private readonly System.Diagnostics.Stopwatch _recovery = System.Diagnostics.Stopwatch.StartNew();
+    private bool _fromSnapshot;
 
     public WorkspaceActor(WorkspaceId id, PeerContext peer, IActorRef links)
     {
@@ -64,6 +67,7 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
         {
             case SnapshotOffer { Snapshot: WorkspaceSnapshot snapshot }:
                 RestoreSnapshot(snapshot);
+                _fromSnapshot = true;
                 break;
             case WorkspaceCreated:
                 _replica = new Replica(_id, _peer.Account, _peer.Device, new EpochKeyring(_id), chunks: _chunks);
@@ -129,7 +133,8 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
         Timers.StartPeriodicTimer("anti-entropy", new AntiEntropyTick(), _peer.Settings.AntiEntropyInterval);
         if (_replica is null) return;
         LearnMembers(askLinks: false);
-        _log.Info("Workspace {Workspace} ready: {Deltas} deltas", _id, _replica.State.AppliedCount);
+        _log.Info("Workspace {Workspace} ready: {Deltas} deltas, recovered in {Millis} ms from {Source}", _id, _replica.State.AppliedCount,
+            _recovery.ElapsedMilliseconds, _fromSnapshot ? "a snapshot" : "the journal");
         // Links that came up before this actor existed: ask the link manager which are up.
         _links.Tell(new Links.LinkProtocol.GetLinks());
         // Removed while this device was stopped (or stopped halfway through leaving): leave now.
