@@ -35,6 +35,32 @@ internal static class Checkers
         return null;
     }
 
+    /// <summary>
+    /// With pruning on: the logs were pruned somewhere (the run exercised it), and no member still
+    /// waits for part of the log of the image it started from.
+    /// </summary>
+    public static async Task<CheckResult> PruningAsync(List<SimPeer> peers, List<WorkspaceModel> workspaces, List<List<int>> active, CancellationToken ct)
+    {
+        var parts = new List<string>();
+        var failures = new List<string>();
+        long pruned = 0;
+        foreach (var ws in workspaces)
+        {
+            var counts = new List<string>();
+            foreach (var index in active[ws.Index])
+            {
+                var retention = (await peers[index].Api.ShowWorkspaceAsync(ws.Id, ct).ConfigureAwait(false)).Retention;
+                if (retention is null) continue;
+                pruned += retention.Pruned;
+                counts.Add($"{peers[index].Name} {retention.Pruned} pruned/{retention.Logged} logged");
+                if (retention.Fetching > 0) failures.Add($"ws{ws.Index}: {peers[index].Name} still fetches {retention.Fetching} deltas of its image's log");
+            }
+            parts.Add($"ws{ws.Index}: " + string.Join(", ", counts));
+        }
+        if (pruned == 0) failures.Add("nothing was pruned anywhere: the run did not exercise pruning");
+        return new CheckResult("pruning", failures.Count == 0, string.Join("; ", failures.Count > 0 ? failures : parts));
+    }
+
     public static async Task<CheckResult> ConvergenceAsync(List<SimPeer> peers, List<WorkspaceModel> workspaces, List<List<int>> active, CancellationToken ct)
     {
         var failures = new List<string>();

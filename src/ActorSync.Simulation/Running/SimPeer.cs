@@ -17,7 +17,7 @@ internal sealed class SimPeer
     private readonly string _config;
 
     public SimPeer(int index, string root, SimulatedNetwork network, IReadOnlyList<string> relays, string akkaLogLevel, TimeSpan skew = default,
-        bool grpc = false)
+        bool grpc = false, int pruneAfter = 0)
     {
         Skew = skew;
         Grpc = grpc;
@@ -35,7 +35,7 @@ internal sealed class SimPeer
             actorsync.peer.join-timeout = 5s
             akka.loglevel = {akkaLogLevel}
             akka.stdout-loglevel = OFF
-            """);
+            """ + (pruneAfter > 0 ? $"\nactorsync.workspace.prune-after = {pruneAfter}\nactorsync.workspace.snapshot-every = {pruneAfter * 5}\n" : ""));
     }
 
     public int Index { get; }

@@ -89,7 +89,7 @@ public sealed class SimulationRunner
             for (var i = 0; i < _scenario.Peers; i++)
             {
                 IReadOnlyList<string> relays = relay is null ? [] : [relay.AddressFor(i)];
-                var peer = new SimPeer(i, root, network, relays, _options.AkkaLogLevel, skews[i], _scenario.IsGrpc);
+                var peer = new SimPeer(i, root, network, relays, _options.AkkaLogLevel, skews[i], _scenario.IsGrpc, _scenario.PruneAfter);
                 await peer.StartAsync(ct).ConfigureAwait(false);
                 if (skews[i] != TimeSpan.Zero) network.Note("skew", $"{peer.Name}'s clock is {skews[i].TotalMinutes:+0.#;-0.#} min off");
                 peers.Add(peer);
@@ -168,6 +168,7 @@ public sealed class SimulationRunner
                     : new CheckResult("relay-cluster", false, "the relay cluster did not re-form after the heal: " + relayProblem + "; " + string.Join("; ", relay.Story)));
             checks.Add(await Checkers.ConvergenceAsync(peers, workspaces, active, ct).ConfigureAwait(false));
             checks.Add(await Checkers.NoLossAsync(peers, workspaces, active, ct).ConfigureAwait(false));
+            if (_scenario.PruneAfter > 0) checks.Add(await Checkers.PruningAsync(peers, workspaces, active, ct).ConfigureAwait(false));
             if (workspaces.Any(w => w.FilesPut > 0)) checks.Add(await Checkers.FilesAsync(peers, workspaces, active, ct).ConfigureAwait(false));
             if (hostile is not null && notQuiet is not null)
                 checks.Add(new CheckResult("integrity", false, "not run: the workspaces never became quiet (" + notQuiet + ")"));

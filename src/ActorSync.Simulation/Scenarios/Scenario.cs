@@ -57,6 +57,13 @@ public sealed record Scenario
     /// <summary>How long the healed network may take to converge before the run counts as not converged.</summary>
     public int QuietTimeoutSeconds { get; init; } = 120;
 
+    /// <summary>
+    /// Peers' actorsync.workspace.prune-after (0: the peer's default, which a run never reaches): with
+    /// a small value, deltas every member holds leave the logs and journals during the run, crashes
+    /// recover from snapshots, and members invited later start from images.
+    /// </summary>
+    public int PruneAfter { get; init; }
+
     public int SeedOrDefault => Seed ?? 1;
 
     public Scenario Validated()
@@ -69,6 +76,7 @@ public sealed record Scenario
         Require(QuietTimeoutSeconds is >= 5 and <= 3600, "quietTimeoutSeconds", $"is {QuietTimeoutSeconds}: it must be 5-3600");
         Require(Transport is "simulated" or "grpc", "transport", $"is '{Transport}': it must be simulated or grpc");
         Require(PaceMs is >= 0 and <= 10_000, "paceMs", $"is {PaceMs}: it must be 0-10000");
+        Require(PruneAfter is >= 0 and <= 1_000_000, "pruneAfter", $"is {PruneAfter}: it must be 0-1000000");
         Mix.Validate();
         Faults.Validate(Peers);
         if (IsGrpc)
