@@ -44,6 +44,8 @@ public static class ImageSeal
         var key = KeyWrap.Unwrap(r.Bytes(KeyWrap.Overhead + 64, "image key"), recipient, context);
         try
         {
+            // Anyone may wrap a key for this account: one that is not an AES-256 key is refused like any damage.
+            if (key.Length != 32) throw new WireFormatException("image: its key is not 32 bytes");
             var nonce = r.Raw(NonceSize, "image nonce");
             if (r.Remaining < TagSize) throw new WireFormatException("image: shorter than its tag");
             var body = r.Raw(r.Remaining, "image");

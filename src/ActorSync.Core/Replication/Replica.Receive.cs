@@ -162,6 +162,8 @@ public sealed partial class Replica
             // Before decrypting: the grant may hand this replica the very key the delta is sealed under.
             TakeKeyGrant(h, work);
             var failure = DeltaCrypto.TryDecrypt(delta, Keyring, out op);
+            // A rotation waiting behind this very delta may hand over its key (see TakeEarlyKeys).
+            if (failure == OpenFailure.NoKeyForEpoch && TakeWaitingGrants()) failure = DeltaCrypto.TryDecrypt(delta, Keyring, out op);
             if (failure == OpenFailure.NoKeyForEpoch)
             {
                 _parked[h.Id] = candidate;
@@ -194,6 +196,7 @@ public sealed partial class Replica
             return;
         }
         State.Apply(h, past, admin, op);
+        _waitingGrants.Remove(h.Id);
         _log[h.Id] = ToLog(delta, stored);
         _order.Add(h.Id);
         _clock.Observe(h.Time);
@@ -244,9 +247,12 @@ public sealed partial class Replica
     /// </summary>
     private bool TakeEarlyKeys(DeltaHeader h, Queue<List<Candidate>> work)
     {
-        if (h.Keys is null || _parked.Count == 0) return false;
+        if (h.Keys is null) return false;
         var mine = h.Keys.Wrapped.FirstOrDefault(k => k.Recipient == Account);
         if (mine is null) return false;
+        // Kept while it waits: a delta it depends on may arrive later and need its keys (TakeWaitingGrants).
+        _waitingGrants[h.Id] = h;
+        if (_parked.Count == 0) return false;
         try
         {
             if (Keyring.Import(KeyWrap.Unwrap(mine.Wrapped, _account.Agreement, Invitation.KeyContext(Id)), committedOnly: true) == 0) return false;
@@ -262,6 +268,34 @@ public sealed partial class Replica
             work.Enqueue([c with { Verified = true }]);
         }
         return retry.Count > 0;
+    }
+
+    /// <summary>
+    /// Verified key grants for this account on deltas still waiting in the causal buffer. When the
+    /// healing rotation arrives before the delta it depends on, nothing is parked yet and
+    /// <see cref="TakeEarlyKeys"/> cannot know which key will be needed (or the epoch's opening is
+    /// not applied yet, so its key is not committed): a delta about to be parked for want of a key
+    /// first tries these grants, or the rotation would wait behind it for good.
+    /// </summary>
+    private readonly Dictionary<DeltaId, DeltaHeader> _waitingGrants = [];
+
+    /// <summary>Takes the committed keys of every waiting grant for this account; true when the keyring took any.</summary>
+    private bool TakeWaitingGrants()
+    {
+        var added = 0;
+        foreach (var h in _waitingGrants.Values)
+        {
+            var mine = h.Keys!.Wrapped.First(k => k.Recipient == Account);
+            try
+            {
+                added += Keyring.Import(KeyWrap.Unwrap(mine.Wrapped, _account.Agreement, Invitation.KeyContext(Id)), committedOnly: true);
+            }
+            catch (WireFormatException)
+            {
+                // not ours to open
+            }
+        }
+        return added > 0;
     }
 
     /// <summary>
@@ -286,6 +320,7 @@ public sealed partial class Replica
     private void RejectForGood(DeltaId id, string reason, List<ReceiveOutcome> outcomes, Queue<List<Candidate>> work)
     {
         _rejected[id] = reason;
+        _waitingGrants.Remove(id);
         outcomes.Add(new ReceiveOutcome(id, ReceiveStatus.Rejected, reason));
         foreach (var (_, ready) in _buffer.Release(id)) work.Enqueue(ready);
     }

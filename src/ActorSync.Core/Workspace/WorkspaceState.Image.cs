@@ -90,9 +90,9 @@ public sealed partial class WorkspaceState
                 {
                     for (var c = 0; c < changes; c++)
                     {
-                        var at = (int)r.VarUInt("closure device");
-                        if (at >= deviceCount) throw new WireFormatException("closure: unknown device");
-                        entries[devices[at].Device] = r.VarUInt("closure seq");
+                        var at = r.VarUInt("closure device");
+                        if (at >= (ulong)deviceCount) throw new WireFormatException("closure: unknown device");
+                        entries[devices[(int)at].Device] = r.VarUInt("closure seq");
                     }
                     closure = VersionVector.From(entries);
                 }
@@ -143,6 +143,8 @@ public sealed partial class WorkspaceState
         var keys = r.Bool("admin keys") ? KeyGrant.Read(ref r) : null;
         var op = OpCodec.Decode(r.Bytes(ImageLimits.MaxText, "admin operation"));
         if (!op.IsAdministrative) throw new WireFormatException("admin event: not an administrative operation");
+        // As in a delta header: exactly the epoch-opening operations carry a key grant (the fold reads it).
+        if (Deltas.DeltaHeader.OpensEpoch(op.Kind) != (keys is not null)) throw new WireFormatException("admin event: a key grant where none belongs, or none where one must be");
         return new AdminEvent(new DeltaMeta(id, author, time, new ToolId(tool), past, epoch, keys), op);
     }
 }
