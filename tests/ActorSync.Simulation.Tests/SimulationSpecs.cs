@@ -45,6 +45,16 @@ public sealed class SimulationSpecs
     public async Task Lossy_scenario_should_keep_every_invariant(string name, int seed) =>
         Sim.AssertPassed(await Sim.RunAsync(name, seed, _output));
 
+    /// <summary>
+    /// Pruning as the run goes (prune-after 15): logs and journals shrink, crashed peers recover from
+    /// snapshots, members invited late start from their inviter's image; the pruning check requires
+    /// that something was pruned and that no member still waits for its image's log.
+    /// </summary>
+    [Theory(Timeout = 300_000)]
+    [InlineData("pruning", 3)]
+    public async Task Scenario_with_pruning_should_keep_every_invariant(string name, int seed) =>
+        Sim.AssertPassed(await Sim.RunAsync(name, seed, _output));
+
     /// <summary>Files (puts, overwrites, concurrent puts to one path) with clocks hours apart; time-paced long partitions.</summary>
     [Theory(Timeout = 300_000)]
     [InlineData("files", 5)]

@@ -54,7 +54,7 @@ public sealed partial class FileTool
         {
             var path = r.String(OpCodec.MaxPathBytes, "file path");
             var count = r.Count(ImageLimits.MaxItems, "file versions");
-            var versions = new List<FileVersion>(count);
+            var versions = new List<FileVersion>(Math.Min(count, 1024));
             for (var i = 0; i < count; i++)
             {
                 var id = DeltaId.Read(ref r);

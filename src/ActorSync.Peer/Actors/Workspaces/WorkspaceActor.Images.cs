@@ -130,18 +130,18 @@ public sealed partial class WorkspaceActor
     private void AdoptImage(byte[] sealedImage, DeviceId from)
     {
         Replica next;
+        var keyring = new EpochKeyring(_id);
         try
         {
             var payload = ImageSeal.Open(sealedImage, _peer.Account.Agreement, ImageContext);
             var r = new WireReader(payload);
-            var keys = r.Bytes(KeyWrap.MaxSecretSize, "image keyring");
-            var keyring = new EpochKeyring(_id);
-            keyring.Import(keys);
+            keyring.Import(r.Bytes(KeyWrap.MaxSecretSize, "image keyring"));
             next = Replica.FromImage(payload.AsSpan(r.Position), _peer.Account, _peer.Device, keyring, _chunks);
             CryptographicOperations.ZeroMemory(payload);
         }
         catch (WireFormatException e)
         {
+            keyring.Dispose();
             _log.Warning("Workspace {Workspace}: an image from {Device} does not open or parse ({Reason}): dropped", _id, from.Short, e.Message);
             return;
         }
