@@ -17,8 +17,9 @@ public static class WorkspaceRebuild
 {
     /// <returns>The replica, or null with <paramref name="refusal"/> saying why (ids and rule names only).</returns>
     public static Replica? Rebuild(WorkspaceId workspace, AccountIdentity account, DeviceIdentity device, ReadOnlySpan<byte> keyring,
-        IReadOnlyList<byte[]> deltas, out string? refusal, IChunkStore? chunks = null)
+        IReadOnlyList<byte[]> deltas, out string? refusal, IChunkStore? chunks = null, byte[]? image = null)
     {
+        if (image is not null) return FromImage(workspace, account, device, keyring, image, deltas, out refusal, chunks);
         if (deltas.Count == 0)
         {
             refusal = "the export holds no deltas";
@@ -29,6 +30,53 @@ public static class WorkspaceRebuild
         if (refusal is null) return replica;
         replica.Dispose();
         return null;
+    }
+
+    /// <summary>
+    /// A pruned workspace's export: the state comes from its image (the pruned history is gone; the
+    /// passphrase's authenticated encryption vouches for it), and each delta of the log left must
+    /// verify against its device's key and be one the image names.
+    /// </summary>
+    private static Replica? FromImage(WorkspaceId workspace, AccountIdentity account, DeviceIdentity device, ReadOnlySpan<byte> keyring,
+        byte[] image, IReadOnlyList<byte[]> deltas, out string? refusal, IChunkStore? chunks)
+    {
+        var ring = new EpochKeyring(workspace);
+        Replica replica;
+        try
+        {
+            ring.Import(keyring);
+            replica = Replica.FromImage(image, account, device, ring, chunks);
+        }
+        catch (WireFormatException e)
+        {
+            ring.Dispose();
+            refusal = "its image cannot be read: " + e.Message;
+            return null;
+        }
+        refusal = replica.Id != workspace ? "its image is of another workspace" : Adopt(replica, deltas);
+        if (refusal is null) return replica;
+        replica.Dispose();
+        return null;
+    }
+
+    private static string? Adopt(Replica replica, IReadOnlyList<byte[]> deltas)
+    {
+        for (var i = 0; i < deltas.Count; i++)
+        {
+            SealedDelta delta;
+            try
+            {
+                delta = DeltaCodec.Decode(deltas[i]);
+            }
+            catch (WireFormatException e)
+            {
+                return $"delta {i + 1} cannot be decoded ({e.Message})";
+            }
+            foreach (var outcome in replica.Receive(delta))
+                if (outcome.Status != ReceiveStatus.Adopted)
+                    return $"delta {outcome.Id} was {outcome.Status.ToString().ToLowerInvariant()}{(outcome.Reason is null ? "" : ": " + outcome.Reason)}";
+        }
+        return replica.Adoptable.Count == 0 ? null : $"{replica.Adoptable.Count} deltas of its log are missing";
     }
 
     private static string? Fill(Replica replica, ReadOnlySpan<byte> keyring, IReadOnlyList<byte[]> deltas)

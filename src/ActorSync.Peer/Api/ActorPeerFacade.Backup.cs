@@ -14,11 +14,12 @@ public sealed partial class ActorPeerFacade
         var export = await AskWorkspace<WorkspaceExport>(workspace, new ExportWorkspace(), ct).ConfigureAwait(false);
         try
         {
-            await WorkspaceBundle.WriteAsync(destination, export.Workspace, export.Keyring, export.Deltas, ct).ConfigureAwait(false);
+            await WorkspaceBundle.WriteAsync(destination, export.Workspace, export.Keyring, export.Deltas, ct, export.Image).ConfigureAwait(false);
         }
         finally
         {
             CryptographicOperations.ZeroMemory(export.Keyring);
+            if (export.Image is not null) CryptographicOperations.ZeroMemory(export.Image);
         }
     }
 
@@ -38,12 +39,13 @@ public sealed partial class ActorPeerFacade
             // Verifying and journaling a large export takes a while: the bound grows with it.
             var timeout = Timeout + Timeout + TimeSpan.FromMilliseconds(contents.Deltas.Count);
             var created = await Ask<WorkspaceProtocol.Created>(
-                new DeviceProtocol.ToWorkspaces(new ImportWorkspace(contents.Workspace, contents.Keyring, contents.Deltas)), ct, timeout).ConfigureAwait(false);
+                new DeviceProtocol.ToWorkspaces(new ImportWorkspace(contents.Workspace, contents.Keyring, contents.Deltas, contents.Image)), ct, timeout).ConfigureAwait(false);
             return created.Workspace.ToString();
         }
         finally
         {
             CryptographicOperations.ZeroMemory(contents.Keyring);
+            if (contents.Image is not null) CryptographicOperations.ZeroMemory(contents.Image);
         }
     }
 }

@@ -106,4 +106,55 @@ public sealed class WorkspaceBackupSpecs : PeerActorSpec
             await again.Terminate().WaitAsync(Patience);
         }
     }
+
+    [Fact]
+    public async Task A_pruned_workspace_should_export_its_image_and_the_log_left_and_import_to_the_same_state()
+    {
+        // A workspace with no other member: everything prunable leaves the log at the first tick.
+        var context = Files.NewContext();
+        context = context with { Settings = context.Settings with { PruneAfter = 3, AntiEntropyInterval = TimeSpan.FromMilliseconds(100) } };
+        var manager = Sys.ActorOf(WorkspaceManager.Props(context, _links.Ref), "workspaces");
+        var id = Ask<Created>(Sys, manager, new WorkspaceProtocol.CreateWorkspace("Garden")).Workspace;
+        for (var i = 0; i < 6; i++)
+            Ask<Authored>(Sys, manager, new ToWorkspace(id, new AuthorIn(ToolKind.Discussion, new CreateEntry(EntryFields.Of(("text", $"post {i}"))))));
+        Ask<Authored>(Sys, manager, new ToWorkspace(id, new PutFileContent("plan.txt", new byte[StoreChunk.MaxSize + 100])));
+        await AwaitAssertAsync(() => Assert.True(Ask<WorkspaceDetails>(Sys, manager, new ToWorkspace(id, new GetDetails())).Retention!.Pruned >= 7),
+            Patience, TimeSpan.FromMilliseconds(50));
+        var hash = Ask<WorkspaceDetails>(Sys, manager, new ToWorkspace(id, new GetDetails())).StateHash;
+        var export = Ask<WorkspaceExport>(Sys, manager, new ToWorkspace(id, new ExportWorkspace()));
+        Assert.NotNull(export.Image);
+        // The log left: genesis and the file's two chunks (administrative deltas and content are never pruned).
+        Assert.Equal(3, export.Deltas.Count());
+
+        using var dan = PeerFiles.Create("dan");
+        var target = ActorSystem.Create("target", dan.Config);
+        var import = ImportOf(export) with { Image = export.Image };
+        try
+        {
+            var imported = StartManager(target, dan);
+            // Without one delta of the log left: refused (the image names it).
+            Assert.Equal(400, Ask<Refused>(target, imported, import with { Deltas = [.. import.Deltas.Skip(1)] }).Status);
+            Assert.Equal(id, Ask<Created>(target, imported, import).Workspace);
+            var details = Ask<WorkspaceDetails>(target, imported, new ToWorkspace(id, new GetDetails()));
+            Assert.Equal((hash, 10L), (details.StateHash, details.Deltas));
+            Assert.Equal(new byte[StoreChunk.MaxSize + 100], Ask<FileContent>(target, imported, new ToWorkspace(id, new GetFileContent("plan.txt"))).Content);
+        }
+        finally
+        {
+            await target.Terminate().WaitAsync(Patience);
+        }
+
+        // The imported state is in a snapshot: a new process recovers it.
+        var again = ActorSystem.Create("target-again", dan.Config);
+        try
+        {
+            var imported = StartManager(again, dan);
+            Assert.Equal(hash, Ask<WorkspaceDetails>(again, imported, new ToWorkspace(id, new GetDetails())).StateHash);
+            Assert.Equal(new byte[StoreChunk.MaxSize + 100], Ask<FileContent>(again, imported, new ToWorkspace(id, new GetFileContent("plan.txt"))).Content);
+        }
+        finally
+        {
+            await again.Terminate().WaitAsync(Patience);
+        }
+    }
 }

@@ -1,5 +1,6 @@
 using ActorSync.Core.Backup;
 using ActorSync.Core.Crypto;
+using ActorSync.Core.Replication;
 using ActorSync.Protocol.Journal;
 using Akka.Actor;
 using Akka.Event;
@@ -23,14 +24,15 @@ public sealed partial class WorkspaceActor
     {
         // The log as it stands now (entries, not content); later deltas are not in this export.
         var replica = _replica!;
-        if (replica.PrunedMax.Count > 0 || replica.Adoptable.Count > 0)
+        var entries = replica.Entries.ToList();
+        // Pruned: the state those deltas built goes as an image (what an invitee would get), and the deltas are the log left.
+        var image = replica.PrunedMax.Count > 0 || replica.Adoptable.Count > 0 ? replica.WriteImage(ImageLog.Transfer) : null;
+        if (image is not null && replica.Adoptable.Count > 0)
         {
-            // An export is the signed history, verified delta by delta on import: a pruned log no longer is one.
-            sender.Tell(new Refused("this workspace's log has been pruned (every member held those deltas); exporting a pruned workspace is not supported yet", 409));
+            sender.Tell(new Refused("this copy started from an image and still fetches part of its log; export it once `ws show` says nothing is being fetched", 409));
             return;
         }
-        var entries = replica.Entries.ToList();
-        sender.Tell(new WorkspaceExport(_id, replica.Keyring.Export(), entries.Select(replica.Load)));
+        sender.Tell(new WorkspaceExport(_id, replica.Keyring.Export(), entries.Select(replica.Load), image));
     }
 
     private void Import(ImportWorkspace import)
@@ -48,7 +50,7 @@ public sealed partial class WorkspaceActor
         }
         // Verification happens before anything is journaled: a refused file leaves no trace.
         // File content goes to the chunk pack as it verifies; a refused import leaves only unreferenced bytes there.
-        var replica = WorkspaceRebuild.Rebuild(_id, _peer.Account, _peer.Device, import.Keyring, import.Deltas, out var refusal, _chunks);
+        var replica = WorkspaceRebuild.Rebuild(_id, _peer.Account, _peer.Device, import.Keyring, import.Deltas, out var refusal, _chunks, import.Image);
         if (replica is null)
         {
             _log.Warning("Import of workspace {Workspace} refused: {Reason}", _id, refusal);
@@ -62,18 +64,32 @@ public sealed partial class WorkspaceActor
             new WorkspaceCreated { Workspace = ByteString.CopyFrom(_id.ToBytes()) },
             new KeyringRecorded { Wrapped = ByteString.CopyFrom(wrapped) },
         };
-        events.AddRange(_replica.Entries.Chunk(ImportBatch).Select(Recorded));
-        var last = events[^1];
         var seen = _replica.Seen;
-        PersistAll(events, e =>
+        void Imported()
         {
-            if (!ReferenceEquals(e, last)) return;
             _durable = seen;
             _log.Info("Workspace {Workspace} imported: {Deltas} deltas", _id, _replica.State.AppliedCount);
             sender.Tell(new Created(_id));
             // Normal sync from here: the members' devices are tracked and summaries go out as links come up.
             LearnMembers();
             _links.Tell(new Links.LinkProtocol.GetLinks());
+        }
+        if (import.Image is not null)
+        {
+            // A pruned workspace's state is its image: a snapshot holds it (journaled deltas alone would not apply).
+            PersistAll(events, e =>
+            {
+                if (e is not KeyringRecorded) return;
+                _afterSnapshot = (Imported, reason => sender.Tell(new Refused("the import could not be saved: " + reason, 500)));
+                TakeSnapshot();
+            });
+            return;
+        }
+        events.AddRange(_replica.Entries.Chunk(ImportBatch).Select(Recorded));
+        var last = events[^1];
+        PersistAll(events, e =>
+        {
+            if (ReferenceEquals(e, last)) Imported();
         });
     }
 }

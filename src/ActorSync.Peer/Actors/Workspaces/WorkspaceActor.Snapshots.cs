@@ -26,6 +26,8 @@ public sealed partial class WorkspaceActor
     private int _appliedAtSnapshot;
     private bool _snapshotting;
     private VersionVector _snapshotSeen = VersionVector.Empty;
+    // What waits for the snapshot in flight (an import of a pruned workspace answers only once its image is saved).
+    private (Action Saved, Action<string> Failed)? _afterSnapshot;
 
     private string ImageContext => "image/" + _id;
 
@@ -101,6 +103,8 @@ public sealed partial class WorkspaceActor
     private void TakeSnapshot()
     {
         var r = _replica!;
+        // The image may name file content by its place in the chunk pack: those bytes are made durable first.
+        _chunks.Flush();
         var image = ImageSeal.Seal(r.WriteImage(ImageLog.Local), _peer.Account.Agreement.PublicKeyBytes, ImageContext + "/" + SnapshotContext);
         var snapshot = new WorkspaceSnapshot
         {
@@ -132,10 +136,20 @@ public sealed partial class WorkspaceActor
                 DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1));
                 _log.Info("Workspace {Workspace}: snapshot at {SequenceNr} saved ({Logged} deltas in the log)", _id, saved.Metadata.SequenceNr, _replica?.LogCount);
                 AfterImageSaved();
+                if (_afterSnapshot is { } waiting)
+                {
+                    _afterSnapshot = null;
+                    waiting.Saved();
+                }
                 return true;
             case SaveSnapshotFailure failed:
                 _snapshotting = false;
                 _log.Error(failed.Cause, "Workspace {Workspace}: snapshot not saved; the journal keeps everything", _id);
+                if (_afterSnapshot is { } failing)
+                {
+                    _afterSnapshot = null;
+                    failing.Failed(failed.Cause.Message);
+                }
                 return true;
             case DeleteMessagesSuccess or DeleteSnapshotsSuccess:
                 return true;

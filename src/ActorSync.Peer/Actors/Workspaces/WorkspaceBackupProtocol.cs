@@ -17,7 +17,8 @@ public static class WorkspaceBackupProtocol
     /// applied (a causal order). Lazy: file content is read from the chunk pack as the export is
     /// written, one delta at a time (positional reads of an append-only file, safe off the actor).
     /// </summary>
-    public sealed record WorkspaceExport(WorkspaceId Workspace, byte[] Keyring, IEnumerable<SealedDelta> Deltas);
+    /// <param name="Image">For a pruned workspace: its replica image (transfer form: state and log ids); the deltas are then the log left.</param>
+    public sealed record WorkspaceExport(WorkspaceId Workspace, byte[] Keyring, IEnumerable<SealedDelta> Deltas, byte[]? Image = null);
 
     /// <summary>
     /// To the workspace manager, which hands it to a new workspace actor: rebuild the workspace from
@@ -25,5 +26,5 @@ public static class WorkspaceBackupProtocol
     /// <see cref="WorkspaceProtocol.Created"/> once it is durable, or a refusal (409 when this device
     /// holds the workspace already); a refused import leaves nothing behind.
     /// </summary>
-    public sealed record ImportWorkspace(WorkspaceId Workspace, byte[] Keyring, IReadOnlyList<byte[]> Deltas);
+    public sealed record ImportWorkspace(WorkspaceId Workspace, byte[] Keyring, IReadOnlyList<byte[]> Deltas, byte[]? Image = null);
 }
