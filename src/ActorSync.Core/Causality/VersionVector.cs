@@ -68,6 +68,21 @@ public sealed class VersionVector : IEquatable<VersionVector>
         return changed ? new VersionVector(merged.ToArray()) : this;
     }
 
+    /// <summary>
+    /// From sequence numbers by position in a table of devices sorted by id (zeros left out): for
+    /// reading many vectors over one device table (an image's closures) without sorting each.
+    /// </summary>
+    internal static VersionVector FromTable(IReadOnlyList<DeviceId> sortedDevices, ReadOnlySpan<ulong> seqs)
+    {
+        var count = 0;
+        foreach (var seq in seqs) if (seq > 0) count++;
+        var entries = new (DeviceId, ulong)[count];
+        var at = 0;
+        for (var i = 0; i < seqs.Length; i++)
+            if (seqs[i] > 0) entries[at++] = (sortedDevices[i], seqs[i]);
+        return new VersionVector(entries);
+    }
+
     public VersionVector With(DeltaId id)
     {
         if (this[id.Device] >= id.Seq) return this;

@@ -29,6 +29,7 @@ public sealed partial class WorkspaceState
             w.Raw(raw);
             w.VarUInt(seq);
         }
+        var changed = new List<(int Device, ulong Seq)>();
         foreach (var (device, top) in _applied.Entries)
         {
             var previous = VersionVector.Empty;
@@ -37,11 +38,14 @@ public sealed partial class WorkspaceState
             {
                 var id = new DeltaId(device, seq);
                 var closure = _closures[id];
-                var changed = closure.Entries.Where(e => previous[e.Device] != e.Seq).ToList();
+                changed.Clear();
+                if (!ReferenceEquals(closure, previous))
+                    foreach (var (d, s) in closure.Entries)
+                        if (previous[d] != s) changed.Add((index[d], s));
                 w.VarUInt((ulong)changed.Count);
                 foreach (var (d, s) in changed)
                 {
-                    w.VarUInt((ulong)index[d]);
+                    w.VarUInt((ulong)d);
                     w.VarUInt(s);
                 }
                 var time = _times[id].Packed;
@@ -76,10 +80,21 @@ public sealed partial class WorkspaceState
             devices[i] = (new DeviceId(Fingerprint.FromBytes(r.Raw(Fingerprint.Size, "image device"))), r.VarUInt("image seq"));
             if (devices[i].Top == 0 || devices[i].Top > ImageLimits.MaxItems) throw new WireFormatException("image: a device's sequence is out of range");
         }
-        var entries = new Dictionary<DeviceId, ulong>(deviceCount);
-        foreach (var (device, top) in devices)
+        // Closures are rebuilt over the device table (sorted, as the applied vector it was written from).
+        var table = devices.Select(d => d.Device).ToArray();
+        for (var i = 1; i < table.Length; i++)
+            if (table[i - 1].CompareTo(table[i]) >= 0) throw new WireFormatException("image: devices not strictly sorted");
+        var total = devices.Aggregate(0UL, (sum, d) => sum + d.Top);
+        if (total > ImageLimits.MaxItems) throw new WireFormatException("image: too many deltas");
+        // Each delta takes at least two bytes below: a forged count cannot reserve more than the image could fill.
+        var capacity = (int)Math.Min(total, (ulong)r.Remaining / 2);
+        state._closures.EnsureCapacity(capacity);
+        state._times.EnsureCapacity(capacity);
+        var seqs = new ulong[deviceCount];
+        for (var index = 0; index < deviceCount; index++)
         {
-            entries.Clear();
+            var (device, top) = devices[index];
+            Array.Clear(seqs);
             ulong previousTime = 0;
             var previous = VersionVector.Empty;
             for (ulong seq = 1; seq <= top; seq++)
@@ -92,12 +107,12 @@ public sealed partial class WorkspaceState
                     {
                         var at = r.VarUInt("closure device");
                         if (at >= (ulong)deviceCount) throw new WireFormatException("closure: unknown device");
-                        entries[devices[(int)at].Device] = r.VarUInt("closure seq");
+                        seqs[at] = r.VarUInt("closure seq");
                     }
-                    closure = VersionVector.From(entries);
+                    closure = VersionVector.FromTable(table, seqs);
                 }
                 var did = new DeltaId(device, seq);
-                if (!closure.Contains(did)) throw new WireFormatException("closure: a delta's closure must hold the delta");
+                if (seqs[index] < seq) throw new WireFormatException("closure: a delta's closure must hold the delta");
                 previousTime += r.VarUInt("delta time");
                 state._closures[did] = closure;
                 state._times[did] = new HlcTimestamp(previousTime);
