@@ -21,6 +21,13 @@ public sealed class WireWriter
 
     public void Reset() => _length = 0;
 
+    /// <summary>Zeroes what was written (it held secrets or decrypted state) and empties the writer.</summary>
+    public void Wipe()
+    {
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(_buffer.AsSpan(0, _length));
+        _length = 0;
+    }
+
     private Span<byte> Reserve(int count)
     {
         if (_length + count > _buffer.Length)

@@ -17,10 +17,11 @@ public sealed partial class Replica
     public VersionVector PrunedMax => _prunedMax;
 
     /// <summary>Whether <paramref name="theirs"/> lacks a delta this replica pruned (such a device needs an image, not deltas).</summary>
-    public bool LacksPruned(VersionVector theirs)
+    /// <param name="within">Only deltas within this vector count (what a removed device may still be given).</param>
+    public bool LacksPruned(VersionVector theirs, VersionVector? within = null)
     {
         foreach (var (device, seq) in _prunedMax.Entries)
-            if (theirs[device] < seq) return true;
+            if (theirs[device] < (within is null ? seq : Math.Min(seq, within[device]))) return true;
         return false;
     }
 
@@ -47,6 +48,12 @@ public sealed partial class Replica
         _order.AddRange(kept);
         _prunedMax = _prunedMax.Merge(VersionVector.From(pruned));
         return count;
+    }
+
+    /// <summary>Stops waiting for deltas of an image's log that its sender says were pruned (every member holds them; nobody sends them).</summary>
+    public void ForgetAdoptable(IEnumerable<DeltaId> ids)
+    {
+        foreach (var id in ids) _adoptable.Remove(id);
     }
 
     /// <summary>

@@ -107,4 +107,35 @@ public class PruningSpecs
         await cat.RestartAsync();
         Assert.Equal(hash, await HashAsync(cat, ws));
     }
+
+    [Fact]
+    public async Task A_member_removed_while_offline_should_still_get_its_removals_past_and_erase_after_the_others_could_prune_it()
+    {
+        await using var ann = await TestPeer.StartAsync("ann", extraConfig: Pruning);
+        await using var bob = await TestPeer.StartAsync("bob", extraConfig: Pruning);
+        await using var cat = await TestPeer.StartAsync("cat", extraConfig: Pruning);
+        var ws = await ann.Api.CreateWorkspaceAsync("Team", default);
+        await JoinAsync(ann, bob, ws);
+        await TestPeer.ConnectAsync(bob, cat);
+        await JoinAsync(ann, cat, ws);
+        await TestPeer.Eventually(async () => await HashAsync(cat, ws) == await HashAsync(ann, ws) && await HashAsync(bob, ws) == await HashAsync(ann, ws),
+            "all three hold the workspace");
+        var catAccount = (await cat.Api.InfoAsync(default)).Account;
+
+        // Cat is away while 60 posts are written and Bob confirms them; then Ann removes her. Cat no
+        // longer pins the log as a member, but she must still be able to apply her removal.
+        await cat.StopAsync();
+        await ann.Api.CreateEntriesAsync(ws, ToolKind.Chat, Enumerable.Range(0, 60).Select(i => (IReadOnlyDictionary<string, string>)Text("post " + i)).ToList(), default);
+        await ann.Api.UninviteAsync(ws, catAccount, default);
+        await TestPeer.Eventually(async () => await HashAsync(bob, ws) == await HashAsync(ann, ws), "bob holds every post and the removal");
+
+        await cat.StartAgainAsync();
+        await TestPeer.ConnectAsync(ann, cat);
+        await TestPeer.ConnectAsync(bob, cat);
+
+        await TestPeer.Eventually(async () => (await ann.Api.ShowWorkspaceAsync(ws, default)).Removed.SingleOrDefault(r => r.Account == catAccount)?.Deleted.Count == 1,
+            "cat applies her removal, erases her copy and her receipt reaches ann");
+        // With her receipt in, nothing pins the posts any more.
+        await TestPeer.Eventually(async () => (await ann.Api.ShowWorkspaceAsync(ws, default)).Retention!.Pruned >= 60, "ann prunes the posts");
+    }
 }

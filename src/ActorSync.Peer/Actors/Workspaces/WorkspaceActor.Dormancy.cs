@@ -263,6 +263,8 @@ public sealed partial class WorkspaceActor
             if (e is not WorkspaceEntered) return;
             _entered = _enteredRecorded = _reentered = now;
             _dormant = false;
+            // Its gap may have been pruned: the re-inviting device may send an image, taken for a while.
+            _imageWelcomeUntil = now + (long)TimeSpan.FromMinutes(30).TotalMilliseconds;
             _log.Info("Workspace {Workspace} re-entered after a re-invitation by {Inviter}: catching up", _id, invitation.Inviter.Name);
             Publish("workspace", $"{invitation.Inviter.Name} re-invited you to {admin.Name}; catching up");
             LearnMembers(askLinks: false);

@@ -24,6 +24,8 @@ public sealed partial class WorkspaceActor
 {
     private const string SnapshotContext = "snapshot";
     private int _appliedAtSnapshot;
+    private int _snapshotApplied;
+    private bool _snapshotIsImage;
     private bool _snapshotting;
     private VersionVector _snapshotSeen = VersionVector.Empty;
     // What waits for the snapshot in flight (an import of a pruned workspace answers only once its image is saved).
@@ -53,7 +55,19 @@ public sealed partial class WorkspaceActor
     private void MaybeSnapshot()
     {
         var r = _replica;
-        if (r is null || _snapshotting || _leaving is not null || _dormant || !_durable.Equals(r.Seen)) return;
+        if (r is null || _leaving is not null || _dormant) return;
+        if (_snapshotting)
+        {
+            return;
+        }
+        // An image this copy started from is saved before anything else (retried after a failure).
+        if (_imagePending)
+        {
+            TakeSnapshot();
+            return;
+        }
+        // Only while every applied delta is in the journal (deltas merely rejected are never journaled).
+        if (!_durable.Dominates(r.State.Applied)) return;
         var settings = _peer.Settings;
         var pruned = 0;
         if (settings.PruneAfter > 0 && r.LogCount >= settings.PruneAfter)
@@ -84,7 +98,8 @@ public sealed partial class WorkspaceActor
     /// <summary>
     /// What every active member device has confirmed (summaries and acks, never what was merely
     /// sent): the pointwise minimum of their vectors. Dormant devices pin nothing; a member device
-    /// never heard from pins everything.
+    /// never heard from pins everything. A removed member's device that has not erased its copy
+    /// yet pins what leads up to its removal (it must apply its removal to erase).
     /// </summary>
     private VersionVector HeldByAllActive()
     {
@@ -94,11 +109,26 @@ public sealed partial class WorkspaceActor
         foreach (var device in member.Card.Devices)
         {
             if (device.Id == _peer.Device.Id || IsDormant(device.Id)) continue;
-            var confirmed = _sync.GetValueOrDefault(device.Id)?.Confirmed ?? VersionVector.Empty;
-            floor = VersionVector.From(floor.Entries.Select(e => KeyValuePair.Create(e.Device, Math.Min(e.Seq, confirmed[e.Device]))));
+            floor = Lower(floor, ConfirmedBy(device.Id), null);
+        }
+        foreach (var removal in r.State.Admin.Events)
+        {
+            if (removal.Op is not Core.Operations.RemoveMember removed || r.State.Current.IsMember(removed.Member)) continue;
+            foreach (var device in r.State.Current.CardOf(removed.Member)?.Devices ?? [])
+            {
+                if (device.Id == _peer.Device.Id || IsDormant(device.Id) || HasErased(device.Id) || RemovalBoundOf(device.Id) is not { } bound) continue;
+                floor = Lower(floor, ConfirmedBy(device.Id), bound);
+            }
         }
         return floor;
     }
+
+    private VersionVector ConfirmedBy(DeviceId device) => _sync.GetValueOrDefault(device)?.Confirmed ?? VersionVector.Empty;
+
+    /// <summary>The floor lowered to what a device confirmed, on the devices where it still needs something (all, or those within its bound).</summary>
+    private static VersionVector Lower(VersionVector floor, VersionVector confirmed, VersionVector? bound) =>
+        VersionVector.From(floor.Entries.Select(e => KeyValuePair.Create(e.Device,
+            bound is null || confirmed[e.Device] < bound[e.Device] ? Math.Min(e.Seq, confirmed[e.Device]) : e.Seq)));
 
     private void TakeSnapshot()
     {
@@ -118,8 +148,9 @@ public sealed partial class WorkspaceActor
         foreach (var receipt in _receiptBytes.Values) snapshot.Receipts.Add(receipt);
         foreach (var (device, millis) in _heard) snapshot.Heard.Add(new MemberSeen { Device = device.ToWire(), Millis = millis });
         _snapshotting = true;
+        _snapshotIsImage = _imagePending;
         _snapshotSeen = r.Seen;
-        _appliedAtSnapshot = r.State.AppliedCount;
+        _snapshotApplied = r.State.AppliedCount;
         SaveSnapshot(snapshot);
     }
 
@@ -130,12 +161,15 @@ public sealed partial class WorkspaceActor
         {
             case SaveSnapshotSuccess saved:
                 _snapshotting = false;
+                _appliedAtSnapshot = _snapshotApplied;
                 _durable = _durable.Merge(_snapshotSeen);
                 // The snapshot holds everything up to here: the events go (pruned deltas with them), and older snapshots.
                 DeleteMessages(saved.Metadata.SequenceNr);
                 DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1));
                 _log.Info("Workspace {Workspace}: snapshot at {SequenceNr} saved ({Logged} deltas in the log)", _id, saved.Metadata.SequenceNr, _replica?.LogCount);
-                AfterImageSaved();
+                if (_snapshotIsImage) AfterImageSaved();
+                // An image taken while an earlier snapshot was being saved: saved now.
+                else if (_imagePending) TakeSnapshot();
                 if (_afterSnapshot is { } waiting)
                 {
                     _afterSnapshot = null;

@@ -167,6 +167,9 @@ public sealed partial class WorkspaceActor
         var frame = NewBatch();
         var bytes = 0;
         var log = _replica!;
+        // Below what this replica pruned the log cannot serve the device (it would only buffer what
+        // depends on the missing deltas): an image from its inviter is its way in (MaybeSendImage).
+        if (log.LacksPruned(sync.Known, bound)) return;
         while (sync.Cursor < log.LogCount && sync.Known.Contains(log.LogAt(sync.Cursor).Id)) sync.Cursor++;
         for (var i = sync.Cursor; i < log.LogCount; i++)
         {
@@ -183,7 +186,8 @@ public sealed partial class WorkspaceActor
             }
             // File content is read from the chunk pack here, a window of batches at a time; a fresh
             // array from the pack is wrapped, not copied.
-            frame.Deltas.Deltas.Add(delta.InMemory is { } held ? ByteString.CopyFrom(held.Bytes) : UnsafeByteOperations.UnsafeWrap(log.BytesOf(delta)));
+            if (ReadLogged(delta) is not { } sealedBytes) continue;
+            frame.Deltas.Deltas.Add(sealedBytes);
             bytes += delta.Length;
             sync.MarkSent(delta.Id);
         }
@@ -196,6 +200,7 @@ public sealed partial class WorkspaceActor
 
     private void OnDeltas(DeviceId from, DeltaBatch batch)
     {
+        OnGone(from, batch);
         var sync = SyncOf(from);
         sync.LinkUp = true;
         var applied = new List<LoggedDelta>();
@@ -250,7 +255,7 @@ public sealed partial class WorkspaceActor
             SendAck(from);
             if (applied.Count > 0) AfterApplied(applied, from);
             // Started from an image: ask for the next window of its log as soon as one arrived.
-            if (adopted.Count > 0 && _replica is { Adoptable.Count: > 0 }) SendSummary(sync);
+            if (adopted.Count > 0 && WantsMore()) SendSummary(sync);
         });
     }
 

@@ -147,7 +147,7 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
 
     protected override void OnCommand(object message)
     {
-        if (OnSnapshotResult(message) || OnLifecycle(message) || OnDormancy(message)) return;
+        if (OnSnapshotResult(message) || OnImagePending(message) || OnLifecycle(message) || OnDormancy(message)) return;
         switch (message)
         {
             case Initialize init when _replica is null:
