@@ -74,6 +74,63 @@ public class DormancySpecs
             "bob confirms everything again");
     }
 
+    private static long EnteredRecords(TestPeer peer, string ws)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(peer.HomePath, "journal.db")};Mode=ReadOnly");
+        connection.Open();
+        using var count = connection.CreateCommand();
+        count.CommandText = "SELECT COUNT(*) FROM journal WHERE persistence_id = $id AND manifest = 'we'";
+        count.Parameters.AddWithValue("$id", "ws-" + ws);
+        return (long)count.ExecuteScalar()!;
+    }
+
+    [Fact]
+    public async Task Dormant_copy_whose_gap_was_pruned_should_catch_up_from_its_reinviters_image()
+    {
+        const string pruning = "actorsync.workspace.prune-after = 5";
+        var clock = new ShiftedClock();
+        await using var ann = await TestPeer.StartAsync("ann", clock: clock, extraConfig: pruning);
+        await using var bob = await TestPeer.StartAsync("bob", clock: clock, extraConfig: pruning);
+        await TestPeer.ConnectAsync(ann, bob);
+        var ws = await ann.Api.CreateWorkspaceAsync("Seasonal", default);
+        var bobInfo = await bob.Api.InfoAsync(default);
+        await ann.Api.InviteAsync(ws, bobInfo.Account, Role.Participant, default);
+        await TestPeer.Eventually(async () => (await bob.Api.InvitationsAsync(default)).Any(i => i.Workspace == ws), "invitation");
+        await bob.Api.AcceptAsync(ws, default);
+        await TestPeer.Eventually(async () =>
+            (await ann.Api.ShowWorkspaceAsync(ws, default)).StateHash == (await bob.Api.ShowWorkspaceAsync(ws, default)).StateHash, "bob's first copy");
+        await bob.Api.CreateEntryAsync(ws, ToolKind.Chat, Text("see you in spring"), default);
+        await TestPeer.Eventually(async () => (await ann.Api.EntriesAsync(ws, ToolKind.Chat, default)).Count == 1, "bob's post reaches ann");
+        await TestPeer.Eventually(async () => (await ann.Api.ShowWorkspaceAsync(ws, default)).Retention is { PinnedBy.Count: 0 },
+            "bob confirms all of ann's log");
+        // A copy never recorded as entered is a brand new one, which never counts as dormant: wait for Bob's first record.
+        await TestPeer.Eventually(() => Task.FromResult(EnteredRecords(bob, ws) > 0), "bob's copy recorded as entered");
+
+        // Bob stops; Ann writes on and keeps running for weeks, so Bob goes dormant and pins nothing:
+        // Ann prunes what he never received.
+        await bob.Host.DisposeAsync();
+        await ann.Api.CreateEntriesAsync(ws, ToolKind.Chat, Enumerable.Range(0, 12).Select(i => (IReadOnlyDictionary<string, string>)Text("winter " + i)).ToList(), default);
+        for (var day = 3; day <= 24; day += 3)
+        {
+            clock.Offset = TimeSpan.FromDays(day);
+            var now = clock.GetUtcNow();
+            await TestPeer.Eventually(async () => DateTimeOffset.Parse((await ann.Api.ShowWorkspaceAsync(ws, default)).EnteredAt!) >= now,
+                $"ann's peer keeps the workspace entered on day {day}");
+        }
+        await TestPeer.Eventually(async () => (await ann.Api.ShowWorkspaceAsync(ws, default)).Retention!.Pruned >= 12, "ann prunes what dormant bob lacks");
+
+        // Re-invited, Bob cannot be served from Ann's log: her image brings him up to date.
+        await bob.RestartAsync();
+        await TestPeer.ConnectAsync(ann, bob);
+        await TestPeer.Eventually(async () => (await bob.Api.ShowWorkspaceAsync(ws, default)).Dormant, "bob's copy is dormant");
+        Assert.Equal(1, await ann.Api.ReinviteAsync(ws, bobInfo.Account, default));
+        await TestPeer.Eventually(async () =>
+            (await ann.Api.ShowWorkspaceAsync(ws, default)).StateHash == (await bob.Api.ShowWorkspaceAsync(ws, default)).StateHash, "bob catches up");
+        Assert.Equal(13, (await bob.Api.EntriesAsync(ws, ToolKind.Chat, default)).Count);
+        var back = await bob.Api.CreateEntryAsync(ws, ToolKind.Chat, Text("back"), default);
+        await TestPeer.Eventually(async () => (await ann.Api.EntriesAsync(ws, ToolKind.Chat, default)).Any(e => e.Id == back), "bob's new post reaches ann");
+    }
+
     [Fact]
     public async Task Dormant_copy_of_a_removed_member_should_still_erase_itself_when_its_removal_arrives()
     {

@@ -182,6 +182,22 @@ public sealed partial class WorkspaceActor
     }
 
     /// <summary>A member who may invite re-invites a member whose devices went dormant: a fresh invitation to each, and they count as active here again.</summary>
+    // Re-invitations not yet answered: a dormant copy sends nothing until one reaches it, and a
+    // frame sent while its link was still coming up is lost, so they are sent again on every tick
+    // (for an hour) until the device is heard from.
+    private readonly Dictionary<DeviceId, (Invitation Invitation, long At)> _reinviting = [];
+
+    private void ResendReinvitations()
+    {
+        if (_reinviting.Count == 0) return;
+        var now = _peer.NowMillis;
+        foreach (var (device, (invitation, at)) in _reinviting.ToList())
+        {
+            if (now - at > (long)TimeSpan.FromHours(1).TotalMilliseconds) _reinviting.Remove(device);
+            else SendInvitation(invitation, device);
+        }
+    }
+
     private void Reinvite(AccountId member)
     {
         var admin = _replica!.State.Current;
@@ -217,7 +233,11 @@ public sealed partial class WorkspaceActor
         PersistAllAsync(devices.Select(d => new MemberSeen { Device = d.ToWire(), Millis = now }), _ => { });
         DeferAsync(devices.Count, count =>
         {
-            foreach (var d in devices) _heardRecorded[d] = now;
+            foreach (var d in devices)
+            {
+                _heardRecorded[d] = now;
+                _reinviting[d] = (invitation, now);
+            }
             SendInvitation(invitation);
             _links.Tell(new GetLinks());
             sender.Tell(new ReinviteSent(count));

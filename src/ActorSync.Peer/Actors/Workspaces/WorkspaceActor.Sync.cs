@@ -76,6 +76,7 @@ public sealed partial class WorkspaceActor
                 foreach (var s in _sync.Values.Where(s => s.LinkUp && s.Route == "direct")) SendSummary(s);
                 KeepAliveOverRelay();
                 RotateIfDue();
+                ResendReinvitations();
                 MaybeSnapshot();
                 return true;
             case GetSyncTrace:
@@ -115,6 +116,7 @@ public sealed partial class WorkspaceActor
 
     private void OnSummary(DeviceId from, Summary summary)
     {
+        _reinviting.Remove(from);
         var sync = SyncOf(from);
         try
         {
@@ -142,6 +144,7 @@ public sealed partial class WorkspaceActor
 
     private void OnAck(DeviceId from, Ack ack)
     {
+        _reinviting.Remove(from);
         var sync = SyncOf(from);
         try
         {
