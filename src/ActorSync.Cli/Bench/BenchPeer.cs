@@ -93,14 +93,14 @@ internal sealed partial class BenchPeer : IAsyncDisposable
     private static partial Regex RelayConnectedLine();
 
     /// <summary>The workspace actor's own recovery time (snapshot load and journal replay) in its last start, from the peer's log.</summary>
-    public (double Millis, bool FromSnapshot)? RecoveryOf(string ws)
+    public (double Millis, bool FromSnapshot, string Detail)? RecoveryOf(string ws)
     {
         var matches = RecoveredLine().Matches(Process.ReadLog(Process.LogStart)).Where(m => m.Groups[1].Value == ws).ToList();
         return matches.Count == 0 ? null : (double.Parse(matches[^1].Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture),
-            matches[^1].Groups[3].Value == "a snapshot");
+            matches[^1].Groups[3].Value == "a snapshot", matches[^1].Groups[4].Value.Trim());
     }
 
-    [GeneratedRegex(@"Workspace (\S+) ready: \d+ deltas, recovered in (\d+) ms from (a snapshot|the journal)")]
+    [GeneratedRegex(@"Workspace (\S+) ready: \d+ deltas, recovered in (\d+) ms from (a snapshot|the journal)([^\n]*)")]
     private static partial Regex RecoveredLine();
 
     /// <summary>Whether the peer logged a saved snapshot of the workspace since it started.</summary>

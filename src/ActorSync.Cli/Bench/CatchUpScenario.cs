@@ -74,7 +74,7 @@ internal static class CatchUpScenario
                 expected >= 100_000 ? 1.5 : null, Note: "the workspace actor's recovery"));
 
             // Then with a snapshot: Bob takes one at his next anti-entropy tick, and is restarted from it.
-            bob.Configure("actorsync.workspace.snapshot-every = 1000");
+            bob.Configure("actorsync.workspace.snapshot-every = 100");
             await bob.StopAsync();
             await bob.StartAsync(ct);
             await BenchWorld.Until(() => Task.FromResult(bob.SnapshotSaved(ws)), "Bob's snapshot", ct, TimeSpan.FromMinutes(5), pauseMs: 50);
@@ -83,6 +83,7 @@ internal static class CatchUpScenario
             await BenchWorld.Until(async () => await bob.AppliedAsync(ws, ct) >= expected, "Bob's workspace to recover", ct, TimeSpan.FromMinutes(15), pauseMs: 5);
             var fromSnapshot = bob.RecoveryOf(ws) ?? throw new InvalidOperationException("Bob's peer did not log the workspace's recovery");
             if (!fromSnapshot.FromSnapshot) throw new InvalidOperationException("Bob's workspace did not recover from its snapshot");
+            progress($"recovered from a snapshot in {fromSnapshot.Millis} ms {fromSnapshot.Detail}");
             if ((await bob.ShowAsync(ws, ct)).StateHash != hash) throw new InvalidOperationException("Bob recovered a different state hash from his snapshot");
             metrics.Add(new("recovery", $"workspace of {expected} deltas recovered, with snapshot", fromSnapshot.Millis / 1000, "s",
                 expected >= 100_000 ? 0.15 : null, Note: "the workspace actor's recovery"));

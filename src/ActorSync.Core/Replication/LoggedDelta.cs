@@ -1,33 +1,49 @@
 using System.Security.Cryptography;
 using ActorSync.Core.Causality;
 using ActorSync.Core.Deltas;
+using ActorSync.Core.Operations;
 
 namespace ActorSync.Core.Replication;
 
 /// <summary>
 /// One applied delta as the replica's log keeps it: the whole <see cref="SealedDelta"/> in memory,
 /// or, for file content, only its header, length and digest plus where a <see cref="IChunkStore"/>
-/// holds its bytes (read on demand: sending, downloading, exporting).
+/// holds its bytes (read on demand: sending, downloading, exporting). A delta recovered from a
+/// snapshot's image is kept as its sealed bytes with its id and kind, and parsed only when first
+/// used: a snapshot is the replica's own (sealed, authenticated) record of bytes it verified, and
+/// parsing 100,000 of them was most of the time to recover from one.
 /// </summary>
 public sealed class LoggedDelta
 {
-    private LoggedDelta(DeltaHeader header, int length, SealedDelta? inMemory, ChunkLocation? stored, byte[]? digest)
+    private SealedDelta? _inMemory;
+    private readonly byte[]? _unparsed;
+    private DeltaHeader? _header;
+
+    private LoggedDelta(DeltaId id, OpKind kind, DeltaHeader? header, int length, SealedDelta? inMemory, byte[]? unparsed, ChunkLocation? stored,
+        byte[]? digest)
     {
-        Header = header;
+        Id = id;
+        Kind = kind;
+        _header = header;
         Length = length;
-        InMemory = inMemory;
+        _inMemory = inMemory;
+        _unparsed = unparsed;
         Stored = stored;
         Sha256 = digest;
     }
 
-    public DeltaHeader Header { get; }
-    public DeltaId Id => Header.Id;
+    public DeltaId Id { get; }
+
+    /// <summary>The delta's operation kind (known without parsing it).</summary>
+    public OpKind Kind { get; }
+
+    public DeltaHeader Header => _header ??= InMemory!.Header;
 
     /// <summary>Length of the sealed bytes.</summary>
     public int Length { get; }
 
-    /// <summary>The delta itself, when the log holds it in memory.</summary>
-    public SealedDelta? InMemory { get; }
+    /// <summary>The delta itself, when the log holds it in memory (parsed on first use if it came from an image).</summary>
+    public SealedDelta? InMemory => _inMemory ??= _unparsed is null ? null : DeltaCodec.Decode(_unparsed);
 
     /// <summary>Where the chunk store holds the sealed bytes, when the log does not.</summary>
     public ChunkLocation? Stored { get; }
@@ -35,18 +51,24 @@ public sealed class LoggedDelta
     /// <summary>SHA-256 of the sealed bytes, for a delta in the store (null for one held in memory).</summary>
     public byte[]? Sha256 { get; }
 
-    public static LoggedDelta Held(SealedDelta delta) => new(delta.Header, delta.Bytes.Length, delta, null, null);
+    /// <summary>The sealed bytes held in memory, parsed or not (null for a delta in the store).</summary>
+    public byte[]? HeldBytes => _inMemory?.Bytes ?? _unparsed;
+
+    public static LoggedDelta Held(SealedDelta delta) => new(delta.Id, delta.Header.Kind, delta.Header, delta.Bytes.Length, delta, null, null, null);
+
+    /// <summary>A delta's sealed bytes from an image, parsed when first used.</summary>
+    internal static LoggedDelta Unparsed(DeltaId id, OpKind kind, byte[] bytes) => new(id, kind, null, bytes.Length, null, bytes, null, null);
 
     /// <summary>The digest lets a duplicate be told from a replay (same id, other bytes) without reading the store.</summary>
     public static LoggedDelta InStore(SealedDelta delta, ChunkLocation at) =>
-        new(delta.Header, delta.Bytes.Length, null, at, SHA256.HashData(delta.Bytes));
+        new(delta.Id, delta.Header.Kind, delta.Header, delta.Bytes.Length, null, null, at, SHA256.HashData(delta.Bytes));
 
     /// <summary>A delta in the store known by header, length and digest only (recovered from an image).</summary>
     internal static LoggedDelta InStore(DeltaHeader header, int length, ChunkLocation at, byte[] digest) =>
-        new(header, length, null, at, digest);
+        new(header.Id, header.Kind, header, length, null, null, at, digest);
 
     /// <summary>Whether <paramref name="bytes"/> are exactly this delta's.</summary>
-    public bool SameBytes(ReadOnlySpan<byte> bytes) => InMemory is { } held
-        ? held.Bytes.AsSpan().SequenceEqual(bytes)
+    public bool SameBytes(ReadOnlySpan<byte> bytes) => HeldBytes is { } held
+        ? held.AsSpan().SequenceEqual(bytes)
         : bytes.Length == Length && SHA256.HashData(bytes).AsSpan().SequenceEqual(Sha256);
 }

@@ -75,10 +75,13 @@ public sealed partial class Replica
 
     private static void WriteLogged(WireWriter w, LoggedDelta logged)
     {
-        if (logged.InMemory is { } held)
+        if (logged.HeldBytes is { } held)
         {
-            w.Byte(0);
-            w.Bytes(held.Bytes);
+            // Id and kind beside the bytes: the reader keeps them unparsed until first used.
+            w.Byte(2);
+            logged.Id.Write(w);
+            w.Byte((byte)logged.Kind);
+            w.Bytes(held);
             return;
         }
         var header = new WireWriter(256);
@@ -163,7 +166,13 @@ public sealed partial class Replica
     private static LoggedDelta ReadLogged(ref WireReader r)
     {
         var kind = r.Byte("logged kind");
-        if (kind == 0) return LoggedDelta.Held(DeltaCodec.Decode(r.Bytes(DeltaCodec.MaxDeltaSize, "logged delta").ToArray()));
+        if (kind == 2)
+        {
+            var id = DeltaId.Read(ref r);
+            var op = (Operations.OpKind)r.Byte("logged op kind");
+            if (!Enum.IsDefined(op)) throw new WireFormatException("logged delta: unknown operation kind");
+            return LoggedDelta.Unparsed(id, op, r.Bytes(DeltaCodec.MaxDeltaSize, "logged delta").ToArray());
+        }
         if (kind != 1) throw new WireFormatException("logged delta: unknown kind");
         var headerBytes = r.Bytes(DeltaCodec.MaxDeltaSize, "logged header");
         var hr = new WireReader(headerBytes);

@@ -34,7 +34,7 @@ public sealed partial class Replica
         var pruned = new Dictionary<Identity.DeviceId, ulong>();
         foreach (var id in _order)
         {
-            if (!Prunable(_log[id].Header.Kind) || !heldByAll(id))
+            if (!Prunable(_log[id].Kind) || !heldByAll(id))
             {
                 kept.Add(id);
                 continue;

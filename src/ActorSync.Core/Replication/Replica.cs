@@ -86,7 +86,7 @@ public sealed partial class Replica : IDisposable
     public LoggedDelta? Logged(DeltaId id) => _log.GetValueOrDefault(id);
 
     /// <summary>The sealed bytes of a logged delta (read from the chunk store for file content).</summary>
-    public byte[] BytesOf(LoggedDelta logged) => logged.InMemory?.Bytes ?? _chunks.Read(logged.Stored!.Value);
+    public byte[] BytesOf(LoggedDelta logged) => logged.HeldBytes ?? _chunks.Read(logged.Stored!.Value);
 
     public SealedDelta Load(LoggedDelta logged) => logged.InMemory ?? DeltaCodec.Decode(_chunks.Read(logged.Stored!.Value));
 

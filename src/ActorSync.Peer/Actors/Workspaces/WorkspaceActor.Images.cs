@@ -307,7 +307,7 @@ public sealed partial class WorkspaceActor
     /// <summary>The sealed bytes of a logged delta for a frame; null (logged) when its place in the chunk pack cannot be read.</summary>
     private ByteString? ReadLogged(LoggedDelta logged)
     {
-        if (logged.InMemory is { } held) return ByteString.CopyFrom(held.Bytes);
+        if (logged.HeldBytes is { } held) return ByteString.CopyFrom(held);
         try
         {
             return UnsafeByteOperations.UnsafeWrap(_replica!.BytesOf(logged));

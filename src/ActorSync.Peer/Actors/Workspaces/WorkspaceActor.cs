@@ -133,8 +133,8 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
         Timers.StartPeriodicTimer("anti-entropy", new AntiEntropyTick(), _peer.Settings.AntiEntropyInterval);
         if (_replica is null) return;
         LearnMembers(askLinks: false);
-        _log.Info("Workspace {Workspace} ready: {Deltas} deltas, recovered in {Millis} ms from {Source}", _id, _replica.State.AppliedCount,
-            _recovery.ElapsedMilliseconds, _fromSnapshot ? "a snapshot" : "the journal");
+        _log.Info("Workspace {Workspace} ready: {Deltas} deltas, recovered in {Millis} ms from {Source}{Detail}", _id, _replica.State.AppliedCount,
+            _recovery.ElapsedMilliseconds, _fromSnapshot ? "a snapshot" : "the journal", _snapshotTimes is null ? "" : " (" + _snapshotTimes + ")");
         // Links that came up before this actor existed: ask the link manager which are up.
         _links.Tell(new Links.LinkProtocol.GetLinks());
         // Removed while this device was stopped (or stopped halfway through leaving): leave now.
