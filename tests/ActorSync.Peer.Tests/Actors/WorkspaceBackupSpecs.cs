@@ -118,13 +118,16 @@ public sealed class WorkspaceBackupSpecs : PeerActorSpec
         for (var i = 0; i < 6; i++)
             Ask<Authored>(Sys, manager, new ToWorkspace(id, new AuthorIn(ToolKind.Discussion, new CreateEntry(EntryFields.Of(("text", $"post {i}"))))));
         Ask<Authored>(Sys, manager, new ToWorkspace(id, new PutFileContent("plan.txt", new byte[StoreChunk.MaxSize + 100])));
-        await AwaitAssertAsync(() => Assert.True(Ask<WorkspaceDetails>(Sys, manager, new ToWorkspace(id, new GetDetails())).Retention!.Pruned >= 7),
+        // Pruned at a tick once three are held by all (a tick may fall between the posts and the file).
+        await AwaitAssertAsync(() => Assert.True(Ask<WorkspaceDetails>(Sys, manager, new ToWorkspace(id, new GetDetails())).Retention!.Pruned >= 3),
             Patience, TimeSpan.FromMilliseconds(50));
-        var hash = Ask<WorkspaceDetails>(Sys, manager, new ToWorkspace(id, new GetDetails())).StateHash;
+        var before = Ask<WorkspaceDetails>(Sys, manager, new ToWorkspace(id, new GetDetails()));
         var export = Ask<WorkspaceExport>(Sys, manager, new ToWorkspace(id, new ExportWorkspace()));
+        var hash = before.StateHash;
         Assert.NotNull(export.Image);
-        // The log left: genesis and the file's two chunks (administrative deltas and content are never pruned).
-        Assert.Equal(3, export.Deltas.Count());
+        // The log left, at least genesis and the file's two chunks (administrative deltas and content are never pruned).
+        Assert.Equal(before.Retention!.Logged, export.Deltas.Count());
+        Assert.InRange(export.Deltas.Count(), 3, 7);
 
         using var dan = PeerFiles.Create("dan");
         var target = ActorSystem.Create("target", dan.Config);
