@@ -190,12 +190,7 @@ public sealed class MailboxActor : UntypedPersistentActor, IWithTimers
         if (_session is not null && !Equals(_session, session)) Context.Unwatch(_session);
         _session = session;
         Context.Watch(session);
-        var left = window == 0 ? long.MaxValue : window;
-        foreach (var stored in _state.Held)
-        {
-            if (left-- == 0) break;
-            session.Tell(ToEnvelope(stored), Self);
-        }
+        foreach (var envelope in _state.Deliverable(window == 0 ? long.MaxValue : window)) session.Tell(envelope, Self);
         ArmIdle();
     }
 

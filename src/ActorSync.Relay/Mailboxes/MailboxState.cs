@@ -14,8 +14,7 @@ namespace ActorSync.Relay.Mailboxes;
 /// </summary>
 public sealed class MailboxState
 {
-    private readonly LinkedList<EnvelopeStored> _held = new();
-    private readonly Dictionary<EnvelopeId, LinkedListNode<EnvelopeStored>> _index = [];
+    private readonly HeldEnvelopes _held = new();
     private readonly Queue<EnvelopeId> _removedOrder = new();
     private readonly HashSet<EnvelopeId> _removed = [];
 
@@ -44,20 +43,29 @@ public sealed class MailboxState
 
     public bool IsEmpty => _held.Count == 0;
 
-    /// <summary>The held envelopes in acceptance order (the order a device receives them).</summary>
-    public IEnumerable<EnvelopeStored> Held => _held;
+    /// <summary>The held envelopes in acceptance order, as their events (built on demand: the state keeps a leaner form).</summary>
+    public IEnumerable<EnvelopeStored> Held => _held.InOrder().Select(s => new EnvelopeStored
+    {
+        MessageId = s.Id.ToWire(), Sender = s.Sender, Payload = UnsafeByteOperations.UnsafeWrap(s.Payload), AcceptedAtMs = s.AcceptedAtMs,
+    });
+
+    /// <summary>The held envelopes in acceptance order as a device receives them, at most <paramref name="max"/>.</summary>
+    public IEnumerable<Envelope> Deliverable(long max) => _held.InOrder().Take((int)Math.Min(max, int.MaxValue)).Select(s => new Envelope
+    {
+        MessageId = s.Id.ToWire(), Sender = s.Sender, Payload = UnsafeByteOperations.UnsafeWrap(s.Payload),
+    });
 
     /// <summary>How many removed ids are remembered (at most <see cref="RememberRemoved"/>).</summary>
     public int RememberedCount => _removed.Count;
 
-    public bool Holds(EnvelopeId id) => _index.ContainsKey(id);
+    public bool Holds(EnvelopeId id) => _held.Contains(id);
 
     /// <summary>Held envelopes sent by <paramref name="sender"/> (a scan: asked for rarely, by `ws show`).</summary>
     public int CountFrom(Google.Protobuf.ByteString sender)
     {
         var count = 0;
-        foreach (var stored in _held)
-            if (stored.Sender.Equals(sender)) count++;
+        foreach (var held in _held.InOrder())
+            if (held.Sender!.Equals(sender)) count++;
         return count;
     }
 
@@ -75,7 +83,7 @@ public sealed class MailboxState
         if (!EnvelopeId.TryFrom(store.MessageId, out var id)) return new MailboxDecision.Refused($"malformed envelope: a message id is {EnvelopeId.Size} bytes");
         if (store.Sender is null || store.Sender.Length != ActorSync.Core.Identity.Fingerprint.Size)
             return new MailboxDecision.Refused($"malformed envelope: a sender device id is {ActorSync.Core.Identity.Fingerprint.Size} bytes");
-        if (_index.ContainsKey(id) || _removed.Contains(id)) return new MailboxDecision.Duplicate(id);
+        if (_held.Contains(id) || _removed.Contains(id)) return new MailboxDecision.Duplicate(id);
         var size = store.Payload?.Length ?? 0;
         if (size > MaxBytes)
             return new MailboxDecision.Refused($"quota: an envelope of {size} bytes is larger than the recipient's mailbox quota of {MaxBytes} bytes");
@@ -101,7 +109,7 @@ public sealed class MailboxState
         var removed = new EnvelopesRemoved();
         foreach (var bytes in ids)
         {
-            if (EnvelopeId.TryFrom(bytes, out var id) && _index.ContainsKey(id) && seen.Add(id)) removed.MessageIds.Add(bytes);
+            if (EnvelopeId.TryFrom(bytes, out var id) && _held.Contains(id) && seen.Add(id)) removed.MessageIds.Add(bytes);
         }
         return removed.MessageIds.Count == 0 ? null : removed;
     }
@@ -113,9 +121,9 @@ public sealed class MailboxState
         var dormancyMs = (long)dormancy.TotalMilliseconds;
         var expired = new List<EnvelopeId>();
         // Every entry, not a prefix: acceptance times follow the wall clock, which may step back.
-        foreach (var e in _held)
+        foreach (var e in _held.InOrder())
         {
-            if (nowMs - e.AcceptedAtMs > dormancyMs) expired.Add(EnvelopeId.From(e.MessageId));
+            if (nowMs - e.AcceptedAtMs > dormancyMs) expired.Add(e.Id);
         }
         return expired;
     }
@@ -135,8 +143,8 @@ public sealed class MailboxState
     {
         ArgumentNullException.ThrowIfNull(stored);
         var id = EnvelopeId.From(stored.MessageId);
-        if (_index.ContainsKey(id)) return;
-        _index[id] = _held.AddLast(stored);
+        if (_held.Contains(id)) return;
+        _held.Add(id, stored.Sender, stored.Payload, stored.AcceptedAtMs);
         Bytes += stored.Payload.Length;
     }
 
@@ -146,9 +154,10 @@ public sealed class MailboxState
         ArgumentNullException.ThrowIfNull(removed);
         foreach (var bytes in removed.MessageIds)
         {
-            if (!EnvelopeId.TryFrom(bytes, out var id) || !_index.Remove(id, out var node)) continue;
-            _held.Remove(node);
-            Bytes -= node.Value.Payload.Length;
+            if (!EnvelopeId.TryFrom(bytes, out var id)) continue;
+            var length = _held.Remove(id);
+            if (length < 0) continue;
+            Bytes -= length;
             Remember(id);
         }
     }

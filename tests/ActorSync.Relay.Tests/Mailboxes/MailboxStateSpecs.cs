@@ -115,6 +115,34 @@ public sealed class MailboxStateSpecs
     }
 
     [Fact]
+    public void MailboxState_should_keep_acceptance_order_and_payloads_through_holes_and_growth()
+    {
+        // Removals leave holes that later stores close up or grow past: order and bytes must survive both.
+        var state = new MailboxState(1000, 100_000, 0);
+        var expected = new List<int>();
+        for (var round = 0; round < 4; round++)
+        {
+            for (var i = 0; i < 40; i++)
+            {
+                var n = round * 100 + i;
+                Accept(state, Mail.Store(Ann, Bob, Id(n), ByteString.CopyFrom([(byte)n, (byte)round])), Mail.Start);
+                expected.Add(n);
+            }
+            var gone = expected.Where((_, i) => i % 3 != 1).ToList();
+            state.Apply(state.Delivered(gone.Select(Id))!);
+            expected.RemoveAll(gone.Contains);
+        }
+        Assert.Equal(expected.Select(Id), state.Held.Select(e => e.MessageId));
+        Assert.All(state.Held, e => Assert.Equal(e.MessageId[15], e.Payload[0]));
+        Assert.All(state.Deliverable(long.MaxValue), e => Assert.Equal(Bob.ToWire(), e.Sender));
+        Assert.Equal(expected.Count * 2L, state.Bytes);
+        Assert.Equal(2, state.Deliverable(2).Count());
+        state.Apply(state.Delivered(expected.Select(Id))!);
+        Assert.True(state.IsEmpty);
+        Assert.Empty(state.Held);
+    }
+
+    [Fact]
     public void MailboxState_should_remove_only_held_ids_once_on_delivery()
     {
         var state = new MailboxState(10, 1000, 10);
