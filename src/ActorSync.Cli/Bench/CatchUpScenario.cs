@@ -85,8 +85,26 @@ internal static class CatchUpScenario
             if (!fromSnapshot.FromSnapshot) throw new InvalidOperationException("Bob's workspace did not recover from its snapshot");
             progress($"recovered from a snapshot in {fromSnapshot.Millis} ms {fromSnapshot.Detail}");
             if ((await bob.ShowAsync(ws, ct)).StateHash != hash) throw new InvalidOperationException("Bob recovered a different state hash from his snapshot");
-            metrics.Add(new("recovery", $"workspace of {expected} deltas recovered, with snapshot", fromSnapshot.Millis / 1000, "s",
-                expected >= 100_000 ? 0.15 : null, Note: "the workspace actor's recovery"));
+            metrics.Add(new("recovery", $"workspace of {expected} deltas recovered, with snapshot (log unpruned)", fromSnapshot.Millis / 1000, "s",
+                expected >= 100_000 ? 0.15 : null, Note: "the workspace actor's recovery; Ann (offline) has confirmed nothing, so Bob keeps every delta"));
+
+            // Ann comes back and confirms what she wrote: Bob prunes (and snapshots), and is restarted from the pruned snapshot.
+            bob.Configure("actorsync.workspace.snapshot-every = 100\nactorsync.workspace.prune-after = 100");
+            await bob.StopAsync();
+            await bob.StartAsync(ct);
+            await ann.StartAsync(ct);
+            await BenchWorld.Until(async () => (await bob.ShowAsync(ws, ct)).Retention is { } r && r.Pruned >= expected - 100,
+                "Bob to prune what Ann confirms", ct, TimeSpan.FromMinutes(5), pauseMs: 100);
+            await BenchWorld.Until(() => Task.FromResult(bob.SnapshotSaved(ws)), "Bob's pruned snapshot", ct, TimeSpan.FromMinutes(5), pauseMs: 50);
+            await ann.StopAsync();
+            await bob.StopAsync();
+            await bob.StartAsync(ct);
+            await BenchWorld.Until(async () => await bob.AppliedAsync(ws, ct) >= expected, "Bob's workspace to recover", ct, TimeSpan.FromMinutes(15), pauseMs: 5);
+            var pruned = bob.RecoveryOf(ws) ?? throw new InvalidOperationException("Bob's peer did not log the workspace's recovery");
+            if (!pruned.FromSnapshot) throw new InvalidOperationException("Bob's workspace did not recover from its snapshot");
+            progress($"recovered from a pruned snapshot in {pruned.Millis} ms {pruned.Detail}");
+            metrics.Add(new("recovery", $"workspace of {expected} deltas recovered, with snapshot (log pruned)", pruned.Millis / 1000, "s",
+                expected >= 100_000 ? 0.15 : null, Note: "the workspace actor's recovery; every member confirmed the deltas"));
         }
         return metrics;
     }
