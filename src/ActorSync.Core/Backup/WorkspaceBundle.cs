@@ -31,7 +31,7 @@ public static class WorkspaceBundle
     public sealed record Contents(WorkspaceId Workspace, byte[] Keyring, IReadOnlyList<byte[]> Deltas, byte[]? Image = null);
 
     public static async Task WriteAsync(Stream destination, WorkspaceId workspace, ReadOnlyMemory<byte> keyring,
-        IEnumerable<SealedDelta> deltas, CancellationToken ct, ReadOnlyMemory<byte>? image = null)
+        IEnumerable<SealedDelta> deltas, CancellationToken ct, byte[]? image = null)
     {
         var start = new byte[Magic.Length + 1 + WorkspaceId.Size];
         Magic.CopyTo(start);

@@ -41,6 +41,25 @@ public class WorkspaceRebuildSpecs
     }
 
     [Fact]
+    public async Task Workspace_bundle_should_carry_an_image_only_when_given_one()
+    {
+        var (ws, keyring, _) = Exported();
+        using var _ = ws;
+        // No image (an unpruned workspace, as the peer passes it: a null array): version 1, as before.
+        byte[]? none = null;
+        using var plain = new MemoryStream();
+        await WorkspaceBundle.WriteAsync(plain, ws["bob"].Id, keyring, ws["bob"].Log, default, none);
+        Assert.Equal(WorkspaceBundle.Version, plain.ToArray()[WorkspaceBundle.Magic.Length]);
+        Assert.Null((await WorkspaceBundle.ReadAsync(new MemoryStream(plain.ToArray()), default)).Image);
+        // With one: version 2, read back byte for byte.
+        var image = ws["bob"].WriteImage(Replication.ImageLog.Transfer);
+        using var pruned = new MemoryStream();
+        await WorkspaceBundle.WriteAsync(pruned, ws["bob"].Id, keyring, [], default, image);
+        Assert.Equal(WorkspaceBundle.PrunedVersion, pruned.ToArray()[WorkspaceBundle.Magic.Length]);
+        Assert.Equal(image, (await WorkspaceBundle.ReadAsync(new MemoryStream(pruned.ToArray()), default)).Image);
+    }
+
+    [Fact]
     public void Rebuild_should_give_the_same_state_hash_for_another_account()
     {
         var (ws, keyring, deltas) = Exported();
