@@ -375,33 +375,4 @@ public sealed partial class WorkspaceActor
         foreach (var d in card?.Devices ?? [])
             if (only is null || d.Id == only) _links.Tell(new SendFrame(d.Id, frame));
     }
-
-    private void Publish(string kind, string text) =>
-        Context.System.EventStream.Publish(new Alert(_peer.Clock.GetUtcNow(), kind, _id.ToString(), text));
-
-    private static string AlertKind(OpKind kind) => kind switch
-    {
-        OpKind.InviteMember or OpKind.RemoveMember or OpKind.ChangeRole => "member",
-        OpKind.PutFile or OpKind.DeleteFile => "file",
-        OpKind.StoreChunk => "content",
-        _ when kind < OpKind.CreateEntry => "workspace",
-        _ => "entry",
-    };
-
-    private string Describe(LoggedDelta d)
-    {
-        var author = _replica!.State.Current.CardOf(d.Header.Author)?.Name ?? d.Header.Author.Short;
-        return d.Header.Kind switch
-        {
-            OpKind.CreateEntry => $"{author} added an entry to {d.Header.Tool} ({d.Id})",
-            OpKind.EditEntry => $"{author} edited an entry in {d.Header.Tool}",
-            OpKind.DeleteEntry => $"{author} deleted an entry in {d.Header.Tool}",
-            OpKind.PutFile => $"{author} changed a file",
-            OpKind.DeleteFile => $"{author} deleted a file",
-            OpKind.InviteMember => $"{author} invited a member",
-            OpKind.RemoveMember => $"{author} removed a member",
-            OpKind.ChangeRole => $"{author} changed a role",
-            _ => $"{author}: {d.Header.Kind}",
-        };
-    }
 }
