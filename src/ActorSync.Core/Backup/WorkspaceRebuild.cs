@@ -59,25 +59,9 @@ public static class WorkspaceRebuild
         return null;
     }
 
-    private static string? Adopt(Replica replica, IReadOnlyList<byte[]> deltas)
-    {
-        for (var i = 0; i < deltas.Count; i++)
-        {
-            SealedDelta delta;
-            try
-            {
-                delta = DeltaCodec.Decode(deltas[i]);
-            }
-            catch (WireFormatException e)
-            {
-                return $"delta {i + 1} cannot be decoded ({e.Message})";
-            }
-            foreach (var outcome in replica.Receive(delta))
-                if (outcome.Status != ReceiveStatus.Adopted)
-                    return $"delta {outcome.Id} was {outcome.Status.ToString().ToLowerInvariant()}{(outcome.Reason is null ? "" : ": " + outcome.Reason)}";
-        }
-        return replica.Adoptable.Count == 0 ? null : $"{replica.Adoptable.Count} deltas of its log are missing";
-    }
+    private static string? Adopt(Replica replica, IReadOnlyList<byte[]> deltas) =>
+        Feed(replica, deltas, ReceiveStatus.Adopted)
+        ?? (replica.Adoptable.Count == 0 ? null : $"{replica.Adoptable.Count} deltas of its log are missing");
 
     private static string? Fill(Replica replica, ReadOnlySpan<byte> keyring, IReadOnlyList<byte[]> deltas)
     {
@@ -89,6 +73,13 @@ public static class WorkspaceRebuild
         {
             return "its keyring cannot be read";
         }
+        return Feed(replica, deltas, ReceiveStatus.Applied)
+            ?? (replica.BufferedCount == 0 && replica.ParkedCount == 0 ? null : "some deltas wait for others the export lacks");
+    }
+
+    /// <summary>Each delta in turn, every outcome of which must be <paramref name="expected"/>; the first that is not refuses the file.</summary>
+    private static string? Feed(Replica replica, IReadOnlyList<byte[]> deltas, ReceiveStatus expected)
+    {
         for (var i = 0; i < deltas.Count; i++)
         {
             SealedDelta delta;
@@ -101,9 +92,9 @@ public static class WorkspaceRebuild
                 return $"delta {i + 1} cannot be decoded ({e.Message})";
             }
             foreach (var outcome in replica.Receive(delta))
-                if (outcome.Status != ReceiveStatus.Applied)
+                if (outcome.Status != expected)
                     return $"delta {outcome.Id} was {outcome.Status.ToString().ToLowerInvariant()}{(outcome.Reason is null ? "" : ": " + outcome.Reason)}";
         }
-        return replica.BufferedCount == 0 && replica.ParkedCount == 0 ? null : "some deltas wait for others the export lacks";
+        return null;
     }
 }
