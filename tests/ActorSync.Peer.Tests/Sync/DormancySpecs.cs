@@ -12,6 +12,25 @@ public class DormancySpecs
     private static async Task<MemberDeviceView> DeviceAsync(TestPeer at, string ws, string device) =>
         (await at.Api.ShowWorkspaceAsync(ws, default)).Members.SelectMany(m => m.Devices).Single(d => d.Device == device);
 
+    private static async Task InviteAndAcceptAsync(TestPeer ann, TestPeer bob, string bobAccount, string ws)
+    {
+        await ann.Api.InviteAsync(ws, bobAccount, Role.Participant, default);
+        await TestPeer.Eventually(async () => (await bob.Api.InvitationsAsync(default)).Any(i => i.Workspace == ws), "invitation");
+        await bob.Api.AcceptAsync(ws, default);
+    }
+
+    /// <summary>24 days pass, three at a time, for Ann, who keeps her peer running (it counts as entering the workspace every day).</summary>
+    private static async Task WeeksPassAsync(ShiftedClock clock, TestPeer ann, string ws)
+    {
+        for (var day = 3; day <= 24; day += 3)
+        {
+            clock.Offset = TimeSpan.FromDays(day);
+            var now = clock.GetUtcNow();
+            await TestPeer.Eventually(async () => DateTimeOffset.Parse((await ann.Api.ShowWorkspaceAsync(ws, default)).EnteredAt!) >= now,
+                $"ann's peer keeps the workspace entered on day {day}");
+        }
+    }
+
     [Fact]
     public async Task Device_away_longer_than_dormant_after_should_stop_syncing_until_a_manager_reinvites_it_then_catch_up()
     {
@@ -21,9 +40,7 @@ public class DormancySpecs
         await TestPeer.ConnectAsync(ann, bob);
         var ws = await ann.Api.CreateWorkspaceAsync("Seasonal", default);
         var bobInfo = await bob.Api.InfoAsync(default);
-        await ann.Api.InviteAsync(ws, bobInfo.Account, Role.Participant, default);
-        await TestPeer.Eventually(async () => (await bob.Api.InvitationsAsync(default)).Any(i => i.Workspace == ws), "invitation");
-        await bob.Api.AcceptAsync(ws, default);
+        await InviteAndAcceptAsync(ann, bob, bobInfo.Account, ws);
         await TestPeer.Eventually(async () => (await bob.Api.JoinProgressAsync(ws, default)).Complete, "first copy");
         await bob.Api.CreateEntryAsync(ws, ToolKind.Chat, Text("see you in spring"), default);
         await TestPeer.Eventually(async () => (await ann.Api.EntriesAsync(ws, ToolKind.Chat, default)).Count == 1, "bob's post reaches ann");
@@ -40,13 +57,7 @@ public class DormancySpecs
 
         // Weeks pass for Ann, who keeps her peer running (it counts as entering the workspace every
         // day); Bob's stays stopped.
-        for (var day = 3; day <= 24; day += 3)
-        {
-            clock.Offset = TimeSpan.FromDays(day);
-            var now = clock.GetUtcNow();
-            await TestPeer.Eventually(async () => DateTimeOffset.Parse((await ann.Api.ShowWorkspaceAsync(ws, default)).EnteredAt!) >= now,
-                $"ann's peer keeps the workspace entered on day {day}");
-        }
+        await WeeksPassAsync(clock, ann, ws);
         Assert.False((await ann.Api.ShowWorkspaceAsync(ws, default)).Dormant);
         await TestPeer.Eventually(async () => (await DeviceAsync(ann, ws, bobInfo.Device)).Presence == "dormant", "bob's device is dormant at ann");
         // ...until he is dormant: then he holds nothing back.
@@ -94,9 +105,7 @@ public class DormancySpecs
         await TestPeer.ConnectAsync(ann, bob);
         var ws = await ann.Api.CreateWorkspaceAsync("Seasonal", default);
         var bobInfo = await bob.Api.InfoAsync(default);
-        await ann.Api.InviteAsync(ws, bobInfo.Account, Role.Participant, default);
-        await TestPeer.Eventually(async () => (await bob.Api.InvitationsAsync(default)).Any(i => i.Workspace == ws), "invitation");
-        await bob.Api.AcceptAsync(ws, default);
+        await InviteAndAcceptAsync(ann, bob, bobInfo.Account, ws);
         await TestPeer.Eventually(async () =>
             (await ann.Api.ShowWorkspaceAsync(ws, default)).StateHash == (await bob.Api.ShowWorkspaceAsync(ws, default)).StateHash, "bob's first copy");
         await bob.Api.CreateEntryAsync(ws, ToolKind.Chat, Text("see you in spring"), default);
@@ -110,13 +119,7 @@ public class DormancySpecs
         // Ann prunes what he never received.
         await bob.Host.DisposeAsync();
         await ann.Api.CreateEntriesAsync(ws, ToolKind.Chat, Enumerable.Range(0, 12).Select(i => (IReadOnlyDictionary<string, string>)Text("winter " + i)).ToList(), default);
-        for (var day = 3; day <= 24; day += 3)
-        {
-            clock.Offset = TimeSpan.FromDays(day);
-            var now = clock.GetUtcNow();
-            await TestPeer.Eventually(async () => DateTimeOffset.Parse((await ann.Api.ShowWorkspaceAsync(ws, default)).EnteredAt!) >= now,
-                $"ann's peer keeps the workspace entered on day {day}");
-        }
+        await WeeksPassAsync(clock, ann, ws);
         await TestPeer.Eventually(async () => (await ann.Api.ShowWorkspaceAsync(ws, default)).Retention!.Pruned >= 12, "ann prunes what dormant bob lacks");
 
         // Re-invited, Bob cannot be served from Ann's log: her image brings him up to date.
@@ -140,19 +143,11 @@ public class DormancySpecs
         await TestPeer.ConnectAsync(ann, bob);
         var ws = await ann.Api.CreateWorkspaceAsync("Left behind", default);
         var bobInfo = await bob.Api.InfoAsync(default);
-        await ann.Api.InviteAsync(ws, bobInfo.Account, Role.Participant, default);
-        await TestPeer.Eventually(async () => (await bob.Api.InvitationsAsync(default)).Any(i => i.Workspace == ws), "invitation");
-        await bob.Api.AcceptAsync(ws, default);
+        await InviteAndAcceptAsync(ann, bob, bobInfo.Account, ws);
         await TestPeer.Eventually(async () => (await bob.Api.JoinProgressAsync(ws, default)).Complete, "first copy");
 
         await bob.Host.DisposeAsync();
-        for (var day = 3; day <= 24; day += 3)
-        {
-            clock.Offset = TimeSpan.FromDays(day);
-            var now = clock.GetUtcNow();
-            await TestPeer.Eventually(async () => DateTimeOffset.Parse((await ann.Api.ShowWorkspaceAsync(ws, default)).EnteredAt!) >= now,
-                $"ann's peer keeps the workspace entered on day {day}");
-        }
+        await WeeksPassAsync(clock, ann, ws);
         await ann.Api.UninviteAsync(ws, bobInfo.Account, default);
 
         // Bob's copy is dormant when he returns, yet his removal still reaches it and it erases itself.
