@@ -134,7 +134,9 @@ public class DecoderRobustnessSpecs : IClassFixture<EncodingSamples>
             Assert.Equal(originals[delta], OpCodec.Encode(op!));
         }, iter: Iterations, threads: 1, print: t => $"{t.Item1} <- {string.Join("; ", t.Item2.AsEnumerable())}");
         // Guards the property against a generator whose every mutation is rejected by the parser alone.
-        Assert.True(stillDecoded > Iterations / 10, $"only {stillDecoded} damaged deltas got past the parser");
+        // About 13% get past (115-153 of 1,000 in 20 runs); a tenth failed once in CI at 99, so the bar
+        // is a twentieth: far below the random spread, far above a generator that stopped reaching it.
+        Assert.True(stillDecoded > Iterations / 20, $"only {stillDecoded} damaged deltas got past the parser");
     }
 
     private static void AssertCanonicalHeader(SealedDelta decoded)
