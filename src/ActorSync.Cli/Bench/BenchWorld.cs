@@ -128,7 +128,8 @@ internal sealed partial class BenchWorld : IAsyncDisposable
     {
         await Task.WhenAll(_peers.Select(p => p.StopAsync()));
         if (Relay is not null) await Relay.DisposeAsync();
-        try { Directory.Delete(Root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        // ACTORSYNC_BENCH_KEEP=1 keeps the processes' homes and logs for a look afterwards.
+        if (Environment.GetEnvironmentVariable("ACTORSYNC_BENCH_KEEP") is null) try { Directory.Delete(Root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
     [GeneratedRegex(@"\nrelay address: (\S+)\s*\n")]
