@@ -148,8 +148,25 @@ public sealed class RelayFrontService : RelayFront.RelayFrontBase
 
     private static RelayFrame Refusal(string reason) => new() { Refusal = new RelayRefusal { Reason = reason } };
 
+    /// <summary>Appends to the response without flushing it to the connection.</summary>
+    private static readonly WriteOptions Buffered = new(WriteFlags.BufferHint);
+
+    private static readonly WriteOptions Flushed = new();
+
+    /// <summary>
+    /// The stream's one writer. A write that another frame already waits behind is only buffered,
+    /// and the last of a burst flushes: a burst of answers costs one flush (an HTTP/2 frame, a TLS
+    /// record and a send) instead of one per answer, and nothing waits for a later frame to go out.
+    /// </summary>
     private static async Task WriteAll(ChannelReader<RelayFrame> frames, IServerStreamWriter<RelayFrame> stream, CancellationToken ct)
     {
-        await foreach (var frame in frames.ReadAllAsync(ct).ConfigureAwait(false)) await stream.WriteAsync(frame, ct).ConfigureAwait(false);
+        while (await frames.WaitToReadAsync(ct).ConfigureAwait(false))
+        {
+            while (frames.TryRead(out var frame))
+            {
+                stream.WriteOptions = frames.TryPeek(out _) ? Buffered : Flushed;
+                await stream.WriteAsync(frame, ct).ConfigureAwait(false);
+            }
+        }
     }
 }

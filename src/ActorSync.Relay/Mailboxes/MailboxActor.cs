@@ -21,9 +21,14 @@ namespace ActorSync.Relay.Mailboxes;
 /// device) gets every held envelope in acceptance order, then each new one as it becomes durable.
 /// The device's acknowledgement (<see cref="MailboxDelivered"/>) deletes; ticks expire what is
 /// older than the dormancy period.
-/// Every write uses Persist (not PersistAsync), so commands wait while a write is in flight and
-/// each decision sees every earlier write: no decision is ever made on a state that might not
-/// become durable.
+/// Stores are written in batches, one batch in flight at a time: the stores that arrive while a
+/// batch is being written queue undecided, and when it is settled they are decided together
+/// (<see cref="MailboxState.Decide(IReadOnlyList{MailboxStore}, DateTimeOffset)"/>) and written as
+/// one atomic PersistAllAsync. So each decision sees every earlier write (no decision is made on a
+/// state that might not become durable, besides the earlier stores of its own batch, which
+/// succeeds or fails as a whole), and every answer waits for its batch's outcome (StoreBatch).
+/// One write per envelope capped the relay at one journal round trip per envelope per mailbox.
+/// Removals use Persist: commands wait meanwhile, as they decide on what is held.
 /// </summary>
 public sealed class MailboxActor : UntypedPersistentActor, IWithTimers
 {
@@ -38,8 +43,17 @@ public sealed class MailboxActor : UntypedPersistentActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private IActorRef? _session;
 
-    /// <summary>Who waits for the store being written (one at a time, as Persist stashes commands meanwhile).</summary>
-    private (IActorRef ReplyTo, ByteString MessageId)? _storing;
+    /// <summary>Most stores decided and written as one batch (one atomic journal write).</summary>
+    internal const int MaxBatch = 1000;
+
+    /// <summary>Stores that arrived while a batch was being written, undecided, in arrival order.</summary>
+    private readonly List<(IActorRef ReplyTo, MailboxStore Store)> _queued = [];
+
+    /// <summary>The batch being written (at most one), whose stores wait for its outcome.</summary>
+    private StoreBatch? _writing;
+
+    /// <summary>Asked to stop while stores were queued or being written: stop once they are answered.</summary>
+    private bool _stopping;
 
     public MailboxActor(DeviceId recipient, MailboxSettings settings, TimeProvider clock)
     {
@@ -96,7 +110,7 @@ public sealed class MailboxActor : UntypedPersistentActor, IWithTimers
         switch (message)
         {
             case MailboxStore store:
-                Store(store);
+                Queue(store);
                 break;
             case MailboxDelivered delivered when IsMine(delivered.Recipient, "delivered"):
                 Remove(_state.Delivered(delivered.MessageIds));
@@ -120,7 +134,9 @@ public sealed class MailboxActor : UntypedPersistentActor, IWithTimers
                 if (IsIdle) Context.Parent.Tell(new Passivate(StopMailbox.Instance));
                 break;
             case StopMailbox:
-                Context.Stop(Self);
+                // A batch in flight is answered first (Persist used to hold this message back until then).
+                _stopping = true;
+                StopIfDone();
                 break;
             case GetMailboxStatus:
                 Sender.Tell(new MailboxStatus(_state.Count, _state.Bytes, _session is not null, _state.RememberedCount));
@@ -136,35 +152,60 @@ public sealed class MailboxActor : UntypedPersistentActor, IWithTimers
         }
     }
 
-    private void Store(MailboxStore store)
+    private void Queue(MailboxStore store)
     {
-        var replyTo = Sender;
         if (!store.Recipient.Equals(_recipientWire))
         {
-            replyTo.Tell(Reply(store.MessageId, "this mailbox belongs to another device"));
+            Sender.Tell(StoreBatch.Reply(store.MessageId, "this mailbox belongs to another device"));
             return;
         }
-        switch (_state.Decide(store, _clock.GetUtcNow()))
+        _queued.Add((Sender, store));
+        if (_writing is null) WriteQueued();
+    }
+
+    /// <summary>Decides the queued stores (up to <see cref="MaxBatch"/>) on the durable state and writes them as one batch.</summary>
+    private void WriteQueued()
+    {
+        while (_writing is null && _queued.Count > 0)
         {
-            case MailboxDecision.Store decided:
-                _storing = (replyTo, store.MessageId);
-                Persist(decided.Event, stored =>
-                {
-                    _storing = null;
-                    _state.Apply(stored);
-                    replyTo.Tell(Reply(stored.MessageId));
-                    _session?.Tell(ToEnvelope(stored), Self);
-                    ArmIdle();
-                });
-                break;
-            case MailboxDecision.Duplicate:
-                replyTo.Tell(Reply(store.MessageId));
-                break;
-            case MailboxDecision.Refused refused:
-                _log.Info("Mailbox {Mailbox} refused an envelope: {Reason}", _recipient.Short, refused.Error);
-                replyTo.Tell(Reply(store.MessageId, refused.Error));
-                break;
+            var take = Math.Min(_queued.Count, MaxBatch);
+            var stores = _queued.GetRange(0, take);
+            _queued.RemoveRange(0, take);
+            var decisions = _state.Decide(stores.ConvertAll(s => s.Store), _clock.GetUtcNow());
+            foreach (var decision in decisions)
+            {
+                if (decision is MailboxDecision.Refused refused) _log.Info("Mailbox {Mailbox} refused an envelope: {Reason}", _recipient.Short, refused.Error);
+            }
+            var batch = new StoreBatch(stores, decisions);
+            if (batch.Events.Count == 0)
+            {
+                batch.Answer(Durable, Self);
+                continue;
+            }
+            _writing = batch;
+            PersistAllAsync(batch.Events, stored =>
+            {
+                _state.Apply(stored);
+                _session?.Tell(ToEnvelope(stored), Self);
+                if (batch.Settle(written: true)) Settled(batch);
+            });
         }
+        StopIfDone();
+    }
+
+    private void Settled(StoreBatch batch)
+    {
+        batch.Answer(Durable, Self);
+        _writing = null;
+        ArmIdle();
+        WriteQueued();
+    }
+
+    private bool Durable(EnvelopeId id) => _state.Holds(id) || _state.Remembers(id);
+
+    private void StopIfDone()
+    {
+        if (_stopping && _writing is null && _queued.Count == 0) Context.Stop(Self);
     }
 
     private void Remove(EnvelopesRemoved? removed)
@@ -208,7 +249,7 @@ public sealed class MailboxActor : UntypedPersistentActor, IWithTimers
         return false;
     }
 
-    private bool IsIdle => _state.IsEmpty && _session is null;
+    private bool IsIdle => _state.IsEmpty && _session is null && _writing is null && _queued.Count == 0;
 
     /// <summary>An empty mailbox nobody listens to asks its shard to stop it after the idle period; anything else cancels that.</summary>
     private void ArmIdle()
@@ -219,17 +260,25 @@ public sealed class MailboxActor : UntypedPersistentActor, IWithTimers
 
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
     {
-        // The journal refused the event (it stays alive): the sender must hear it was not stored.
+        // The journal refused the write (it stays alive, and so does the mailbox): a batch is one
+        // atomic write, so each of its events is rejected; once all are, its stores hear they were
+        // not stored and the queued ones go next.
         _log.Warning("Mailbox {Mailbox}: write {SequenceNr} rejected: {Reason}", _recipient.Short, sequenceNr, cause.Message);
-        if (@event is EnvelopeStored && _storing is { } storing)
-        {
-            storing.ReplyTo.Tell(Reply(storing.MessageId, "the relay could not store the envelope; retry"));
-        }
-        _storing = null;
+        if (@event is EnvelopeStored && _writing is { } batch && batch.Settle(written: false)) Settled(batch);
     }
 
-    private static MailboxReply Reply(ByteString messageId, string? error = null) =>
-        new() { MessageId = messageId, Accepted = error is null, Error = error ?? "" };
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        // The journal failed the write (the outcome is unknown to us) and Akka stops this mailbox
+        // next; it recovers from the journal on the next message. Every store waiting here hears
+        // "not stored, retry": a retry of one that did reach the journal is answered as a duplicate.
+        _log.Warning("Mailbox {Mailbox}: write {SequenceNr} failed, stopping: {Reason}", _recipient.Short, sequenceNr, cause.Message);
+        _writing?.Fail(StoreBatch.WriteFailed, Self);
+        _writing = null;
+        foreach (var (replyTo, store) in _queued) replyTo.Tell(StoreBatch.Reply(store.MessageId, StoreBatch.WriteFailed), Self);
+        _queued.Clear();
+        base.OnPersistFailure(cause, @event, sequenceNr);
+    }
 
     private static Envelope ToEnvelope(EnvelopeStored stored) =>
         new() { MessageId = stored.MessageId, Sender = stored.Sender, Payload = stored.Payload };

@@ -77,21 +77,51 @@ public sealed class MailboxState
     /// for expiry). A duplicate wins over the quota: a sender retrying an envelope already held (or
     /// just delivered) must hear "accepted" even when the mailbox is full.
     /// </summary>
-    public MailboxDecision Decide(MailboxStore store, DateTimeOffset now)
+    public MailboxDecision Decide(MailboxStore store, DateTimeOffset now) => Decide([store], now)[0];
+
+    /// <summary>
+    /// Decides stores that will be written together (one atomic write), in order: each is decided as
+    /// if the ones before it that are to be stored were already held, so a repeated id in the batch
+    /// is a duplicate of its first occurrence and the quota counts every earlier store of the batch.
+    /// Nothing changes until <see cref="Apply(EnvelopeStored)"/>: a batch that fails to be written
+    /// leaves the state as it was.
+    /// </summary>
+    public IReadOnlyList<MailboxDecision> Decide(IReadOnlyList<MailboxStore> stores, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(stores);
+        var decisions = new MailboxDecision[stores.Count];
+        HashSet<EnvelopeId>? batch = null;
+        var count = _held.Count;
+        var bytes = Bytes;
+        for (var i = 0; i < stores.Count; i++)
+        {
+            var decision = Decide(stores[i], now, batch, count, bytes);
+            if (decision is MailboxDecision.Store stored)
+            {
+                (batch ??= []).Add(EnvelopeId.From(stored.Event.MessageId));
+                count++;
+                bytes += stored.Event.Payload.Length;
+            }
+            decisions[i] = decision;
+        }
+        return decisions;
+    }
+
+    private MailboxDecision Decide(MailboxStore store, DateTimeOffset now, HashSet<EnvelopeId>? batch, int count, long bytes)
     {
         ArgumentNullException.ThrowIfNull(store);
         if (!EnvelopeId.TryFrom(store.MessageId, out var id)) return new MailboxDecision.Refused($"malformed envelope: a message id is {EnvelopeId.Size} bytes");
         if (store.Sender is null || store.Sender.Length != ActorSync.Core.Identity.Fingerprint.Size)
             return new MailboxDecision.Refused($"malformed envelope: a sender device id is {ActorSync.Core.Identity.Fingerprint.Size} bytes");
-        if (_held.Contains(id) || _removed.Contains(id)) return new MailboxDecision.Duplicate(id);
+        if (_held.Contains(id) || _removed.Contains(id) || batch?.Contains(id) == true) return new MailboxDecision.Duplicate(id);
         var size = store.Payload?.Length ?? 0;
         if (size > MaxBytes)
             return new MailboxDecision.Refused($"quota: an envelope of {size} bytes is larger than the recipient's mailbox quota of {MaxBytes} bytes");
-        if (_held.Count >= MaxEnvelopes)
-            return new MailboxDecision.Refused($"quota: the recipient's mailbox is full ({_held.Count} of {MaxEnvelopes} envelopes held); retry later");
-        if (Bytes + size > MaxBytes)
+        if (count >= MaxEnvelopes)
+            return new MailboxDecision.Refused($"quota: the recipient's mailbox is full ({count} of {MaxEnvelopes} envelopes held); retry later");
+        if (bytes + size > MaxBytes)
             return new MailboxDecision.Refused(
-                $"quota: the recipient's mailbox is full ({Bytes} of {MaxBytes} bytes held, {size} more do not fit); retry later");
+                $"quota: the recipient's mailbox is full ({bytes} of {MaxBytes} bytes held, {size} more do not fit); retry later");
         return new MailboxDecision.Store(new EnvelopeStored
         {
             MessageId = store.MessageId,

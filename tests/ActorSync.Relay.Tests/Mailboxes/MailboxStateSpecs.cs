@@ -43,6 +43,33 @@ public sealed class MailboxStateSpecs
     // ---- single decisions --------------------------------------------------------------------
 
     [Fact]
+    public void Decide_of_a_batch_sees_the_earlier_stores_of_the_batch_and_changes_nothing()
+    {
+        var state = new MailboxState(maxEnvelopes: 3, maxBytes: 100, rememberRemoved: 10);
+        Accept(state, Store(Id(1), 10), Mail.Start);
+        var decisions = state.Decide([Store(Id(2), 10), Store(Id(2), 10), Store(Id(1), 10), Store(Id(3), 10), Store(Id(4), 10)], Mail.Start);
+
+        Assert.IsType<MailboxDecision.Store>(decisions[0]);
+        Assert.IsType<MailboxDecision.Duplicate>(decisions[1]); // of the batch's own first store
+        Assert.IsType<MailboxDecision.Duplicate>(decisions[2]); // of a held envelope
+        Assert.IsType<MailboxDecision.Store>(decisions[3]);
+        Assert.Contains("(3 of 3 envelopes held)", Assert.IsType<MailboxDecision.Refused>(decisions[4]).Error);
+        // Deciding is not storing: until the events are applied the state is as it was.
+        Assert.Equal((1, 10L), (state.Count, state.Bytes));
+        Assert.IsType<MailboxDecision.Store>(state.Decide(Store(Id(2), 10), Mail.Start));
+    }
+
+    [Fact]
+    public void Decide_of_a_batch_counts_bytes_across_the_batch()
+    {
+        var state = new MailboxState(maxEnvelopes: 10, maxBytes: 100, rememberRemoved: 10);
+        var decisions = state.Decide([Store(Id(1), 60), Store(Id(2), 50), Store(Id(3), 40)], Mail.Start);
+        Assert.IsType<MailboxDecision.Store>(decisions[0]);
+        Assert.Contains("(60 of 100 bytes held, 50 more do not fit)", Assert.IsType<MailboxDecision.Refused>(decisions[1]).Error);
+        Assert.IsType<MailboxDecision.Store>(decisions[2]);
+    }
+
+    [Fact]
     public void MailboxState_should_store_a_new_envelope_with_its_acceptance_time()
     {
         var state = new MailboxState(10, 1000, 10);

@@ -13,9 +13,9 @@ using Envelope = ActorSync.Protocol.Relay.Envelope;
 namespace ActorSync.Relay.Tests.Mailboxes;
 
 /// <summary>
-/// A journal that holds every write until the spec opens its gate (or makes it reject the write),
-/// and tells the spec when a write arrives: so a spec can look at the world while an event is
-/// on its way to the journal but not yet in it.
+/// A journal that holds every write until the spec opens its gate (or makes it reject or fail the
+/// write), and tells the spec when a write arrives: so a spec can look at the world while an event
+/// is on its way to the journal but not yet in it.
 /// </summary>
 public sealed class GatedJournal : MemoryJournal
 {
@@ -26,46 +26,57 @@ public sealed class GatedJournal : MemoryJournal
     {
         var writes = messages.ToList();
         var gate = Gate;
-        gate.Arrived.Tell(new JournalGate.WriteArrived(writes.Count));
-        var reject = await gate.Next().ConfigureAwait(false);
-        if (reject) return writes.Select(_ => (Exception?)new InvalidOperationException("the spec rejected this write")).ToImmutableList();
+        gate.Arrived.Tell(new JournalGate.WriteArrived(writes.Count, writes.Sum(w => ((IImmutableList<IPersistentRepresentation>)w.Payload).Count)));
+        switch (await gate.Next().ConfigureAwait(false))
+        {
+            case JournalGate.Outcome.Reject:
+                return writes.Select(_ => (Exception?)new InvalidOperationException("the spec rejected this write")).ToImmutableList();
+            case JournalGate.Outcome.Fail:
+                throw new InvalidOperationException("the spec failed this write");
+        }
         return await base.WriteMessagesAsync(writes, cancellationToken).ConfigureAwait(false);
     }
 }
 
-/// <summary>Opens (or rejects) the held writes one at a time, and reports arrivals to a probe.</summary>
+/// <summary>Opens (or rejects, or fails) the held writes one at a time, and reports arrivals to a probe.</summary>
 internal sealed class JournalGate(IActorRef arrived)
 {
-    private readonly Queue<TaskCompletionSource<bool>> _waiting = new();
-    private readonly Queue<bool> _decided = new();
+    private readonly Queue<TaskCompletionSource<Outcome>> _waiting = new();
+    private readonly Queue<Outcome> _decided = new();
     private readonly Lock _lock = new();
 
-    public sealed record WriteArrived(int Writes);
+    /// <summary>A write reached the journal: how many atomic writes, holding how many events.</summary>
+    public sealed record WriteArrived(int Writes, int Events);
+
+    /// <summary>Written; rejected (the journal lives on, like a serialization failure); failed (like a lost database).</summary>
+    public enum Outcome { Write, Reject, Fail }
 
     public IActorRef Arrived { get; } = arrived;
 
-    /// <summary>Waits for the spec's decision on the next write: true to reject it.</summary>
-    public Task<bool> Next()
+    /// <summary>Waits for the spec's decision on the next write.</summary>
+    public Task<Outcome> Next()
     {
         lock (_lock)
         {
-            if (_decided.TryDequeue(out var reject)) return Task.FromResult(reject);
-            var waiting = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (_decided.TryDequeue(out var outcome)) return Task.FromResult(outcome);
+            var waiting = new TaskCompletionSource<Outcome>(TaskCreationOptions.RunContinuationsAsynchronously);
             _waiting.Enqueue(waiting);
             return waiting.Task;
         }
     }
 
-    public void Open() => Decide(false);
+    public void Open() => Decide(Outcome.Write);
 
-    public void Reject() => Decide(true);
+    public void Reject() => Decide(Outcome.Reject);
 
-    private void Decide(bool reject)
+    public void Fail() => Decide(Outcome.Fail);
+
+    private void Decide(Outcome outcome)
     {
         lock (_lock)
         {
-            if (_waiting.TryDequeue(out var waiting)) waiting.SetResult(reject);
-            else _decided.Enqueue(reject);
+            if (_waiting.TryDequeue(out var waiting)) waiting.SetResult(outcome);
+            else _decided.Enqueue(outcome);
         }
     }
 }
@@ -87,7 +98,7 @@ public sealed class MailboxWriteOrderSpecs : MailboxSpec
         GatedJournal.Gate = new JournalGate(_journal.Ref);
     }
 
-    private static MailboxFiles Gated(MailboxFiles files) => files.WithConfig(ConfigurationFactory.ParseString($$"""
+    internal static MailboxFiles Gated(MailboxFiles files) => files.WithConfig(ConfigurationFactory.ParseString($$"""
         akka.persistence.journal.plugin = "akka.persistence.journal.gated"
         akka.persistence.journal.gated {
           class = "{{typeof(GatedJournal).AssemblyQualifiedName}}"
