@@ -307,7 +307,8 @@ public sealed partial class WorkspaceActor
     /// <summary>The sealed bytes of a logged delta for a frame; null (logged) when its place in the chunk pack cannot be read.</summary>
     private ByteString? ReadLogged(LoggedDelta logged)
     {
-        if (logged.HeldBytes is { } held) return ByteString.CopyFrom(held);
+        // Wrapped, not copied: a logged delta's bytes are never written again.
+        if (logged.HeldBytes is { } held) return UnsafeByteOperations.UnsafeWrap(held);
         try
         {
             return UnsafeByteOperations.UnsafeWrap(_replica!.BytesOf(logged));

@@ -359,7 +359,8 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
         var e = new DeltasRecorded();
         foreach (var d in deltas)
         {
-            if (d.InMemory is { } held) e.Sealed.Add(ByteString.CopyFrom(held.Bytes));
+            // Wrapped, not copied: a logged delta's bytes are never written again (the log compares them as they are).
+            if (d.HeldBytes is { } held) e.Sealed.Add(UnsafeByteOperations.UnsafeWrap(held));
             else e.Stored.Add(new DeltasRecorded.Types.Stored { Offset = d.Stored!.Value.Offset, Length = d.Stored.Value.Length, Sha256 = ByteString.CopyFrom(d.Sha256) });
         }
         if (e.Stored.Count > 0) _chunks.Flush();
