@@ -208,20 +208,25 @@ public sealed partial class WorkspaceActor
         sync.LinkUp = true;
         var applied = new List<LoggedDelta>();
         var adopted = new List<LoggedDelta>();
+        var deltas = new List<SealedDelta>(batch.Deltas.Count);
         foreach (var bytes in batch.Deltas)
         {
-            SealedDelta delta;
             try
             {
-                delta = DeltaCodec.Decode(bytes.ToByteArray());
+                deltas.Add(DeltaCodec.Decode(bytes.ToByteArray()));
             }
             catch (WireFormatException e)
             {
                 _log.Warning("Malformed delta from {Device} dropped: {Reason}", from.Short, e.Message);
-                continue;
             }
+        }
+        // One call for the frame: the replica checks the signatures of a large batch on every core.
+        var received = _replica!.ReceiveAll(deltas);
+        for (var i = 0; i < deltas.Count; i++)
+        {
+            var delta = deltas[i];
             var dropped = false;
-            foreach (var outcome in _replica!.Receive(delta))
+            foreach (var outcome in received[i])
             {
                 switch (outcome.Status)
                 {
