@@ -11,5 +11,5 @@ cd "$(dirname "$0")/.."
 source scripts/lib/ensure-dotnet.sh
 OUT="$PWD/artifacts/bench"
 dotnet publish src/ActorSync.Cli -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
-  -o "$OUT" --nologo -v quiet >/dev/null
+  -o "$OUT" --nologo -v quiet
 exec dotnet "$OUT/actorsync.dll" bench "$@"

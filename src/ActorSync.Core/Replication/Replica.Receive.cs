@@ -43,7 +43,8 @@ public sealed partial class Replica
     /// <summary>Marks a recovered delta that has no place in the chunk store: keep it in memory.</summary>
     private static readonly ChunkLocation KeepInMemory = new(-1, -1);
 
-    private List<ReceiveOutcome> Receive(SealedDelta delta, bool trusted, ChunkLocation? stored)
+    /// <param name="verdict">The signature check's result if it was already made (ReceiveAll), used where this delta's signature is checked early.</param>
+    private List<ReceiveOutcome> Receive(SealedDelta delta, bool trusted, ChunkLocation? stored, bool? verdict = null)
     {
         var outcomes = new List<ReceiveOutcome>(1);
         var h = delta.Header;
@@ -62,7 +63,7 @@ public sealed partial class Replica
         var verified = trusted;
         if (!trusted && KnownKey(h) is { } earlyKey)
         {
-            if (!DeltaCrypto.VerifySignature(delta, earlyKey)) return Single(outcomes, h.Id, ReceiveStatus.Dropped, "bad signature");
+            if (!(verdict ?? DeltaCrypto.VerifySignature(delta, earlyKey))) return Single(outcomes, h.Id, ReceiveStatus.Dropped, "bad signature");
             verified = true;
         }
         if (_buffer.TryGet(h.Id, out var candidates))
@@ -108,6 +109,15 @@ public sealed partial class Replica
         return imported;
     }
 
+    /// <summary>The public key of a listed device (remembered: a device id is its key's fingerprint, so it never changes).</summary>
+    private PublicKey? KeyOf(CardDevice device)
+    {
+        if (_deviceKeys.TryGetValue(device.Id, out var key)) return key;
+        if (Signing.TryImportPublicKey(device.PublicKey) is not { } imported) return null;
+        _deviceKeys[device.Id] = imported;
+        return imported;
+    }
+
     /// <summary>Tries the candidates for one id in arrival order; the first that can be attributed decides the id's fate.</summary>
     private void ProcessCandidates(List<Candidate> candidates, List<ReceiveOutcome> outcomes, Queue<List<Candidate>> work)
     {
@@ -142,8 +152,12 @@ public sealed partial class Replica
         }
         else
         {
-            if (admin.CardOf(h.Author)?.FindDevice(h.Device) is null) return Dropped(outcomes, h.Id, "unknown author or device");
-            if (!verified && (KnownKey(h) is not { } key || !DeltaCrypto.VerifySignature(delta, key))) return Dropped(outcomes, h.Id, "bad signature");
+            if (admin.CardOf(h.Author)?.FindDevice(h.Device) is not { } listed) return Dropped(outcomes, h.Id, "unknown author or device");
+            // The key of the device as the delta's causal past lists it: a device since dropped
+            // from its member's card still signed what it wrote before (judged at the causal past,
+            // as every rule is). KnownKey alone would find it only on replicas that happened to
+            // meet the device before the card changed, and replicas would disagree.
+            if (!verified && (KeyOf(listed) is not { } key || !DeltaCrypto.VerifySignature(delta, key))) return Dropped(outcomes, h.Id, "bad signature");
             if (past is null)
             {
                 RejectForGood(h.Id, "depends on a rejected delta", outcomes, work);

@@ -1,5 +1,6 @@
 using ActorSync.Core.Crypto;
 using ActorSync.Core.Deltas;
+using ActorSync.Core.Identity;
 using NSec.Cryptography;
 
 namespace ActorSync.Core.Replication;
@@ -13,47 +14,57 @@ public sealed partial class Replica
     /// Takes in deltas that arrived together (one frame of a link or a relay envelope), in their
     /// order, with the same outcomes as <see cref="Receive(SealedDelta)"/> called for each in turn:
     /// the outcomes of <paramref name="deltas"/>[i] are at [i]. The one difference is where the
-    /// work happens: the signatures of deltas whose device this replica already knows are checked
+    /// work happens: the signatures of deltas whose device this replica knows now are checked
     /// first, spread over the machine's cores. Verification is most of a received delta's cost
     /// (~35 µs; a 100,000-delta catch-up spent ~3.5 s of one core on it while the other idled).
-    /// A device's key never changes (its id is the key's fingerprint), so a signature checked
-    /// before the batch is applied gets the verdict it would get during it; a delta whose signature
-    /// fails goes through <see cref="Receive(SealedDelta)"/> and is dropped there as before, and
-    /// deltas from devices this replica learns of within the batch are verified when reached.
+    /// A verdict is only a hint: it is used where Receive would check that delta's signature early
+    /// anyway (its device known when the delta is reached; a device's key never changes, as its id
+    /// is the key's fingerprint, so the verdict is the one Receive would reach). Where Receive
+    /// would not (a device learnt or forgotten within the batch) the verdict is ignored.
     /// </summary>
     public List<ReceiveOutcome>[] ReceiveAll(IReadOnlyList<SealedDelta> deltas)
     {
         ArgumentNullException.ThrowIfNull(deltas);
-        var verified = VerifyAhead(deltas);
+        var verdicts = VerifyAhead(deltas);
         var outcomes = new List<ReceiveOutcome>[deltas.Count];
         for (var i = 0; i < deltas.Count; i++)
-            outcomes[i] = Receive(deltas[i], trusted: verified?[i] == true, stored: null);
+            outcomes[i] = Receive(deltas[i], trusted: false, stored: null, verdict: verdicts?[i]);
         return outcomes;
     }
 
-    /// <summary>Per delta: true when its signature checked out under its known device key; false or null otherwise (left to the ordinary path).</summary>
-    private bool[]? VerifyAhead(IReadOnlyList<SealedDelta> deltas)
+    /// <summary>Per delta: whether its signature checks out under its device's key, where this replica knows that key now; null where not checked.</summary>
+    private bool?[]? VerifyAhead(IReadOnlyList<SealedDelta> deltas)
     {
-        // Keys are looked up here, on the caller's thread (KnownKey caches into a dictionary);
-        // only the pure signature checks run in parallel.
+        // Keys are looked up here, on the caller's thread, without remembering them in
+        // _deviceKeys (that would change what Receive finds later in the batch); only the pure
+        // signature checks run in parallel.
         List<(int Index, PublicKey Key)>? work = null;
+        Dictionary<DeviceId, PublicKey?>? looked = null;
         for (var i = 0; i < deltas.Count; i++)
         {
             var h = deltas[i].Header;
             // What Receive answers before it would verify (another workspace, a duplicate) costs
             // nothing to find out: no signature is checked for those.
             if (h.Workspace != Id || _log.ContainsKey(h.Id) || State.IsApplied(h.Id) || _rejected.ContainsKey(h.Id) || _parked.ContainsKey(h.Id)) continue;
-            if (KnownKey(h) is not { } key) continue;
+            looked ??= [];
+            if (!looked.TryGetValue(h.Device, out var key)) looked[h.Device] = key = PeekKey(h);
+            if (key is null) continue;
             (work ??= []).Add((i, key));
         }
         if (work is null) return null;
-        var verified = new bool[deltas.Count];
+        var verdicts = new bool?[deltas.Count];
         if (work.Count < ParallelVerifyFrom)
         {
-            foreach (var (index, key) in work) verified[index] = DeltaCrypto.VerifySignature(deltas[index], key);
-            return verified;
+            foreach (var (index, key) in work) verdicts[index] = DeltaCrypto.VerifySignature(deltas[index], key);
+            return verdicts;
         }
-        Parallel.ForEach(work, item => verified[item.Index] = DeltaCrypto.VerifySignature(deltas[item.Index], item.Key));
-        return verified;
+        Parallel.ForEach(work, item => verdicts[item.Index] = DeltaCrypto.VerifySignature(deltas[item.Index], item.Key));
+        return verdicts;
     }
+
+    /// <summary>What <see cref="KnownKey"/> would answer now, without remembering it.</summary>
+    private PublicKey? PeekKey(DeltaHeader h) =>
+        _deviceKeys.TryGetValue(h.Device, out var key) ? key
+        : State.Current.CardOf(h.Author)?.FindDevice(h.Device) is { } device ? Signing.TryImportPublicKey(device.PublicKey)
+        : null;
 }

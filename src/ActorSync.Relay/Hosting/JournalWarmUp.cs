@@ -16,12 +16,15 @@ internal static class JournalWarmUp
     public const string PersistenceId = "relay-journal-warm-up";
 
     /// <summary>True once a recovery went through; false when it failed or took longer than <paramref name="timeout"/> (logged; the node starts anyway, as mailboxes recover on their own).</summary>
-    public static async Task<bool> RunAsync(ActorSystem system, TimeSpan timeout)
+    public static async Task<bool> RunAsync(ActorSystem system, TimeSpan timeout, CancellationToken ct = default)
     {
         var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         var actor = system.ActorOf(Props.Create(() => new WarmUpActor(done)), "journal-warm-up");
-        var finished = await Task.WhenAny(done.Task, Task.Delay(timeout)).ConfigureAwait(false);
+        using var gaveUp = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var finished = await Task.WhenAny(done.Task, Task.Delay(timeout, gaveUp.Token)).ConfigureAwait(false);
+        await gaveUp.CancelAsync().ConfigureAwait(false);
         system.Stop(actor);
+        ct.ThrowIfCancellationRequested();
         var ok = finished == done.Task && done.Task.Result;
         if (!ok) system.Log.Warning("The journal did not complete a recovery within {0} of start-up; taking devices anyway", timeout);
         return ok;

@@ -80,7 +80,7 @@ public sealed class RelayHost : IAsyncDisposable
         var gateway = new HttpGateway(system, mailboxes, presence, desk, tokens, home.Tls.Pin, loggers.CreateLogger<HttpGateway>());
         var http = options.Http is null ? null : ParseHttp(options.Http);
         var front = BuildFront(home, options.Port, settings, service);
-        await JournalWarmUp.RunAsync(system, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        await JournalWarmUp.RunAsync(system, TimeSpan.FromSeconds(30), ct).ConfigureAwait(false);
         await front.StartAsync(ct).ConfigureAwait(false);
         var address = new RelayAddress("127.0.0.1", BoundPort(front), home.Tls.Pin);
         WebApplication? gatewayServer = null;

@@ -55,6 +55,13 @@ public sealed class MailboxActor : UntypedPersistentActor, IWithTimers
     /// <summary>Asked to stop while stores were queued or being written: stop once they are answered.</summary>
     private bool _stopping;
 
+    /// <summary>
+    /// Removals being written: a stop waits for them too. (Akka hands a removal queued behind a
+    /// batch to the journal before the batch's handlers run, so stopping in the last of those would
+    /// not lose it today; waiting for its own handler does not rely on that ordering.)
+    /// </summary>
+    private int _removing;
+
     public MailboxActor(DeviceId recipient, MailboxSettings settings, TimeProvider clock)
     {
         _recipient = recipient;
@@ -205,17 +212,20 @@ public sealed class MailboxActor : UntypedPersistentActor, IWithTimers
 
     private void StopIfDone()
     {
-        if (_stopping && _writing is null && _queued.Count == 0) Context.Stop(Self);
+        if (_stopping && _writing is null && _queued.Count == 0 && _removing == 0) Context.Stop(Self);
     }
 
     private void Remove(EnvelopesRemoved? removed)
     {
         if (removed is null) return;
+        _removing++;
         Persist(removed, done =>
         {
+            _removing--;
             _state.Apply(done);
             if (done.Expired) _log.Info("Mailbox {Mailbox}: {Count} envelopes expired undelivered", _recipient.Short, done.MessageIds.Count);
             ArmIdle();
+            StopIfDone();
         });
     }
 
@@ -265,6 +275,12 @@ public sealed class MailboxActor : UntypedPersistentActor, IWithTimers
         // not stored and the queued ones go next.
         _log.Warning("Mailbox {Mailbox}: write {SequenceNr} rejected: {Reason}", _recipient.Short, sequenceNr, cause.Message);
         if (@event is EnvelopeStored && _writing is { } batch && batch.Settle(written: false)) Settled(batch);
+        if (@event is EnvelopesRemoved)
+        {
+            // Not recorded: the envelopes stay, to be delivered (or expired) again.
+            _removing--;
+            StopIfDone();
+        }
     }
 
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)

@@ -62,6 +62,51 @@ public class BatchReceiveSpecs
         Assert.True(largest >= 16, $"the largest batch had {largest} deltas");
     }
 
+    [Fact]
+    public void A_device_leaving_a_card_early_in_a_batch_should_leave_its_later_delta_the_outcome_it_gets_one_by_one()
+    {
+        // Dan's card lists two devices; bob's copies know the card but have never received a delta
+        // of either. One frame brings dan's new card without his second device, then a delta that
+        // device wrote meanwhile. One by one, the second device is no longer on the current card
+        // when its delta is reached; checked ahead, it still was. Both must answer alike, and as
+        // every rule is judged at the delta's causal past, where the device is listed, both apply
+        // it (it was dropped as "bad signature" by a replica that had not met the device before).
+        using var ws = TestWorkspace.WithMembers(("ann", Role.Manager));
+        using var dan = new TestMember("dan");
+        using var second = DeviceIdentity.Generate();
+        var twoDevices = ContactCard.Create(dan.Account, [dan.Device.Signing.PublicKeyBytes, second.Signing.PublicKeyBytes], [], 1_000);
+        Assert.True(ws["ann"].Invite(twoDevices, Role.Participant, ws.Tick(), out var danInvitation).Ok);
+        using var danFirst = Replica.Join(danInvitation!, dan.Account, dan.Device);
+        using var danSecond = Replica.Join(danInvitation!, dan.Account, second);
+        using var bob = new TestMember("bob");
+        Assert.True(ws["ann"].Invite(bob.Card, Role.Participant, ws.Tick(), out var bobInvitation).Ok);
+        using var oneByOne = bob.Join(bobInvitation!);
+        using var batched = bob.Join(bobInvitation!);
+        foreach (var d in ws["ann"].Log.ToList())
+        {
+            danFirst.Receive(Forge.OverTheWire(d));
+            danSecond.Receive(Forge.OverTheWire(d));
+            oneByOne.Receive(Forge.OverTheWire(d));
+            batched.Receive(Forge.OverTheWire(d));
+        }
+
+        var oneDevice = ContactCard.Create(dan.Account, [dan.Device.Signing.PublicKeyBytes], [], 2_000);
+        var newCard = danFirst.Author(ToolId.Workspace, new UpdateMemberCard(oneDevice), ws.Tick());
+        var meanwhile = danSecond.Author(Chat, new CreateEntry(EntryFields.Of(("text", "written on the second device"))), ws.Tick());
+        Assert.True(newCard.Ok, newCard.Rejection);
+        Assert.True(meanwhile.Ok, meanwhile.Rejection);
+        var frame = newCard.Deltas.Concat(meanwhile.Deltas).Select(Forge.OverTheWire).ToList();
+        // Enough copies for the checks ahead to run in parallel as well.
+        for (var i = 0; i < 20; i++) frame.Add(Forge.OverTheWire(meanwhile.Deltas[0]));
+
+        var expected = frame.SelectMany(d => oneByOne.Receive(d)).ToList();
+        var actual = batched.ReceiveAll(frame).SelectMany(o => o).ToList();
+
+        Assert.Equal(expected, actual);
+        Assert.Equal(oneByOne.State.StateHash(), batched.State.StateHash());
+        Assert.Contains(expected, o => o.Id == meanwhile.Deltas[0].Id && o.Status == ReceiveStatus.Applied);
+    }
+
     /// <summary>Entries by three authors, role changes, and dan's removal with a key rotation, synced now and then so deltas depend on each other's.</summary>
     private static void WriteHistory(TestWorkspace ws, Random random)
     {

@@ -211,4 +211,36 @@ public sealed class MailboxBatchSpecs : MailboxSpec
         Assert.True(Answer(sentA, a).Accepted);
         ExpectTerminated(mailbox, Patience);
     }
+
+    [Fact]
+    public void MailboxActor_should_record_a_removal_decided_while_it_waits_to_stop()
+    {
+        var mailbox = Start();
+        Watch(mailbox);
+        var a = Mail.NewId();
+        var sentA = Send(mailbox, a);
+        NextWrite();
+        GatedJournal.Gate.Open();
+        Assert.True(Answer(sentA, a).Accepted);
+
+        // A stop arrives while B is being written; A's delivery is acknowledged behind it.
+        var b = Mail.NewId();
+        var sentB = Send(mailbox, b);
+        NextWrite();
+        mailbox.Tell(StopMailbox.Instance);
+        mailbox.Tell(Mail.Delivered(_ann, a));
+        GatedJournal.Gate.Open();
+        Assert.True(Answer(sentB, b).Accepted);
+        // The removal reaches the journal before the mailbox stops (else A would come back on the
+        // next start, to be delivered again).
+        Assert.Equal(1, NextWrite().Events);
+        GatedJournal.Gate.Open();
+        ExpectTerminated(mailbox, Patience);
+
+        var again = Start();
+        var session = CreateTestProbe();
+        again.Tell(Mail.Attach(_ann), session.Ref);
+        Assert.Equal(b, session.ExpectMsg<Envelope>(Patience).MessageId);
+        Assert.Equal(1, Status(again).Envelopes);
+    }
 }
