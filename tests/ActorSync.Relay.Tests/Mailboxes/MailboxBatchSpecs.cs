@@ -58,6 +58,15 @@ public sealed class MailboxBatchSpecs : MailboxSpec
         return reply;
     }
 
+    /// <summary>Stores <paramref name="id"/> alone, lets its write through and checks it was accepted.</summary>
+    private void StoreDurably(IActorRef mailbox, ByteString id)
+    {
+        var sender = Send(mailbox, id);
+        NextWrite();
+        GatedJournal.Gate.Open();
+        Assert.True(Answer(sender, id).Accepted);
+    }
+
     private static void AssertUnanswered(params TestProbe[] senders) => Assert.All(senders, s => Assert.False(s.HasMessages));
 
     [Fact]
@@ -132,10 +141,7 @@ public sealed class MailboxBatchSpecs : MailboxSpec
     {
         var mailbox = Start();
         var (a, b, c) = (Mail.NewId(), Mail.NewId(), Mail.NewId());
-        var sentA = Send(mailbox, a);
-        NextWrite();
-        GatedJournal.Gate.Open();
-        Assert.True(Answer(sentA, a).Accepted);
+        StoreDurably(mailbox, a);
 
         var sentB = Send(mailbox, b);
         NextWrite();
@@ -168,10 +174,7 @@ public sealed class MailboxBatchSpecs : MailboxSpec
         var mailbox = Start();
         Watch(mailbox);
         var (a, b, c) = (Mail.NewId(), Mail.NewId(), Mail.NewId());
-        var sentA = Send(mailbox, a);
-        NextWrite();
-        GatedJournal.Gate.Open();
-        Assert.True(Answer(sentA, a).Accepted);
+        StoreDurably(mailbox, a);
 
         var sentB = Send(mailbox, b);
         NextWrite();
@@ -218,10 +221,7 @@ public sealed class MailboxBatchSpecs : MailboxSpec
         var mailbox = Start();
         Watch(mailbox);
         var a = Mail.NewId();
-        var sentA = Send(mailbox, a);
-        NextWrite();
-        GatedJournal.Gate.Open();
-        Assert.True(Answer(sentA, a).Accepted);
+        StoreDurably(mailbox, a);
 
         // A stop arrives while B is being written; A's delivery is acknowledged behind it.
         var b = Mail.NewId();
