@@ -31,27 +31,36 @@ public static class DeltaCrypto
         if (op.Kind != header.Kind) throw new ArgumentException("header kind does not match the operation", nameof(op));
         var cipher = keyring.CipherFor(header.Epoch, header.Device)
                      ?? throw new InvalidOperationException("no key for the header's epoch");
-        var plaintext = OpCodec.Encode(op);
-        if (plaintext.Length > DeltaCodec.MaxPayloadSize) throw new ArgumentException("operation too large for one delta", nameof(op));
+        // File content is most of the bytes a workspace seals: a chunk is encoded straight into the
+        // delta's buffer and encrypted in place there (one copy of it instead of five; 100 MiB
+        // stored spent ~250 ms of the author's CPU copying). Other operations are small.
+        var small = op is StoreChunk ? null : OpCodec.Encode(op);
+        var plaintextLength = small?.Length ?? OpCodec.EncodedSize((StoreChunk)op);
+        if (plaintextLength > DeltaCodec.MaxPayloadSize) throw new ArgumentException("operation too large for one delta", nameof(op));
 
-        var w = new WireWriter(plaintext.Length + 256);
-        DeltaCodec.WriteHeader(w, header);
-        var headerEnd = w.Length;
+        var head = new WireWriter(256);
+        DeltaCodec.WriteHeader(head, header);
+        var headerEnd = head.Length;
         Span<byte> nonce = stackalloc byte[DeltaCodec.NonceSize];
         BinaryPrimitives.WriteUInt64BigEndian(nonce, header.Seq);
         RandomNumberGenerator.Fill(nonce[8..]);
-        w.Raw(nonce);
-        var ctLength = plaintext.Length + DeltaCodec.TagSize;
-        w.VarUInt((ulong)ctLength);
-        var ctStart = w.Length;
-        w.Raw(new byte[ctLength]);
-        w.Raw(new byte[Signing.SignatureSize]);
-        var bytes = w.ToArray();
+        head.Raw(nonce);
+        var ctLength = plaintextLength + DeltaCodec.TagSize;
+        head.VarUInt((ulong)ctLength);
+        var ctStart = head.Length;
+        var bytes = new byte[ctStart + ctLength + Signing.SignatureSize];
+        head.WrittenSpan.CopyTo(bytes);
 
-        var ct = bytes.AsSpan(ctStart, plaintext.Length);
-        var tag = bytes.AsSpan(ctStart + plaintext.Length, DeltaCodec.TagSize);
-        cipher.Encrypt(nonce, plaintext, ct, tag, bytes.AsSpan(0, headerEnd));
-        CryptographicOperations.ZeroMemory(plaintext);
+        var ct = bytes.AsSpan(ctStart, plaintextLength);
+        if (small is null) OpCodec.Encode((StoreChunk)op, ct);
+        else
+        {
+            small.CopyTo(ct);
+            CryptographicOperations.ZeroMemory(small);
+        }
+        var tag = bytes.AsSpan(ctStart + plaintextLength, DeltaCodec.TagSize);
+        // In place: the plaintext written there is overwritten by its ciphertext.
+        cipher.Encrypt(nonce, ct, ct, tag, bytes.AsSpan(0, headerEnd));
         deviceKey.Sign(bytes.AsSpan(0, bytes.Length - Signing.SignatureSize), bytes.AsSpan(bytes.Length - Signing.SignatureSize));
         return new SealedDelta(header, bytes, headerEnd, ctStart, ctLength);
     }

@@ -49,6 +49,23 @@ public sealed class WireWriter
 
     public void UInt64Fixed(ulong value) => BinaryPrimitives.WriteUInt64BigEndian(Reserve(8), value);
 
+    /// <summary>How many bytes <see cref="VarUInt"/> writes for this value.</summary>
+    public static int VarUIntSize(ulong value)
+    {
+        var size = 1;
+        for (; value >= 0x80; value >>= 7) size++;
+        return size;
+    }
+
+    /// <summary>Writes a varint as <see cref="VarUInt"/> does, into a span; returns the bytes written.</summary>
+    public static int WriteVarUInt(Span<byte> destination, ulong value)
+    {
+        var i = 0;
+        for (; value >= 0x80; value >>= 7) destination[i++] = (byte)(value | 0x80);
+        destination[i++] = (byte)value;
+        return i;
+    }
+
     public void VarUInt(ulong value)
     {
         while (value >= 0x80)

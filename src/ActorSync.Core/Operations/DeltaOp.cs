@@ -128,7 +128,20 @@ public sealed record DeleteFile(string Path) : DeltaOp
 public sealed record StoreChunk(byte[] Data) : DeltaOp
 {
     public const int MaxSize = 1024 * 1024;
+    private byte[]? _hash;
+
     public override OpKind Kind => OpKind.StoreChunk;
+
+    /// <summary>
+    /// SHA-256 of <see cref="Data"/>, the name versions give the chunk; computed once per chunk
+    /// object (the author looks a chunk up by it before authoring and the state indexes it on apply).
+    /// </summary>
+    public byte[] Hash => _hash ??= System.Security.Cryptography.SHA256.HashData(Data);
+
+    // By content, as the record would compare were it not for the remembered hash.
+    public bool Equals(StoreChunk? other) => other is not null && Data.AsSpan().SequenceEqual(other.Data);
+
+    public override int GetHashCode() => Data.Length;
 }
 
 /// <summary>One content-addressed chunk of a file version.</summary>

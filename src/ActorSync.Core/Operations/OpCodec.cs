@@ -23,6 +23,18 @@ public static class OpCodec
         return w.ToArray();
     }
 
+    /// <summary>How many bytes <see cref="Encode(StoreChunk, Span{byte})"/> writes: the same bytes <see cref="Encode(DeltaOp)"/> gives.</summary>
+    public static int EncodedSize(StoreChunk chunk) => 1 + WireWriter.VarUIntSize((ulong)chunk.Data.Length) + chunk.Data.Length;
+
+    /// <summary>Writes a chunk's encoding into a span of exactly <see cref="EncodedSize"/> bytes, without an intermediate buffer.</summary>
+    public static void Encode(StoreChunk chunk, Span<byte> destination)
+    {
+        if (destination.Length != EncodedSize(chunk)) throw new ArgumentException("the destination is not the chunk's encoded size", nameof(destination));
+        destination[0] = (byte)OpKind.StoreChunk;
+        var at = 1 + WireWriter.WriteVarUInt(destination[1..], (ulong)chunk.Data.Length);
+        chunk.Data.CopyTo(destination[at..]);
+    }
+
     public static void Write(DeltaOp op, WireWriter w)
     {
         w.Byte((byte)op.Kind);

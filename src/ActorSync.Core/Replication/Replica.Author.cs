@@ -90,7 +90,7 @@ public sealed partial class Replica
         // Trusted: this replica signed it a moment ago with its own device key, so checking the
         // signature again (~35 us, a third of a member's verifications with three members writing)
         // proves nothing; every other member still verifies it on receipt.
-        var outcome = Receive(sealedDelta, trusted: true, stored: null);
+        var outcome = Receive(sealedDelta, trusted: true, stored: null, opened: op);
         if (outcome[0].Status != ReceiveStatus.Applied)
             throw new InvalidOperationException($"own delta not applied: {outcome[0].Status} {outcome[0].Reason}");
         return new AuthorResult([sealedDelta], null);

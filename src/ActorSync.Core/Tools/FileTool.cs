@@ -72,14 +72,16 @@ public sealed partial class FileTool
     }
 
     /// <summary>What the folder shows: one file per path with live heads, plus a copy per losing concurrent change.</summary>
-    public IEnumerable<FileView> View()
+    public IEnumerable<FileView> View() => _heads.SelectMany(p => ViewOf(p.Key, p.Value));
+
+    /// <summary>What the folder shows for one path (the file and its conflict copies), without going through the others.</summary>
+    public IEnumerable<FileView> ViewOf(string path) => _heads.TryGetValue(path, out var heads) ? ViewOf(path, heads) : [];
+
+    private static IEnumerable<FileView> ViewOf(string path, List<FileVersion> heads)
     {
-        foreach (var (path, heads) in _heads)
-        {
-            var live = heads.Where(h => !h.Deleted).OrderByDescending(h => h.Time).ThenByDescending(h => h.Id).ToList();
-            if (live.Count == 0) continue;
-            yield return new FileView(path, live[0], false);
-            foreach (var loser in live.Skip(1)) yield return new FileView(FilePaths.ConflictCopy(path, loser.AuthorName), loser, true);
-        }
+        var live = heads.Where(h => !h.Deleted).OrderByDescending(h => h.Time).ThenByDescending(h => h.Id).ToList();
+        if (live.Count == 0) yield break;
+        yield return new FileView(path, live[0], false);
+        foreach (var loser in live.Skip(1)) yield return new FileView(FilePaths.ConflictCopy(path, loser.AuthorName), loser, true);
     }
 }

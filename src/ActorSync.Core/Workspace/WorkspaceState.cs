@@ -67,7 +67,7 @@ public sealed partial class WorkspaceState
                 break;
             case StoreChunk chunk:
                 if (!_fileTools.TryGetValue(h.Tool.Value, out var store)) _fileTools[h.Tool.Value] = store = new FileTool();
-                store.AddChunk(System.Security.Cryptography.SHA256.HashData(chunk.Data), h.Id);
+                store.AddChunk(chunk.Hash, h.Id);
                 break;
             case PutFile or DeleteFile:
                 if (!_fileTools.TryGetValue(h.Tool.Value, out var files)) _fileTools[h.Tool.Value] = files = new FileTool();

@@ -81,8 +81,9 @@ public sealed partial class WorkspaceActor
         var deltas = new List<SealedDelta>();
         foreach (var data in chunks)
         {
-            if (_replica!.State.FilesOf(tool)?.ChunkDelta(SHA256.HashData(data)) is not null) continue;
-            var stored = _replica.Author(tool, new StoreChunk(data), _peer.NowMillis);
+            var chunk = new StoreChunk(data); // hashed once, here: applying it indexes it by the same hash
+            if (_replica!.State.FilesOf(tool)?.ChunkDelta(chunk.Hash) is not null) continue;
+            var stored = _replica.Author(tool, chunk, _peer.NowMillis);
             if (!stored.Ok)
             {
                 rejection = stored.Rejection;

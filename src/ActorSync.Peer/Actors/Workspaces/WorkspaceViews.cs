@@ -110,11 +110,11 @@ internal static class WorkspaceViews
             e.Values.ToDictionary(v => v.Key, v => v.Value), e.Edited)).ToList();
     }
 
-    public static IReadOnlyList<FileInfoView> Files(Replica r)
+    public static IReadOnlyList<FileInfoView> Files(Replica r, string? path = null)
     {
         var tool = r.State.DefaultTool(ToolKind.Files);
         if (tool is null || r.State.FilesOf(tool.Value) is not { } files) return [];
-        return files.View().Select(f => new FileInfoView(f.Name, f.Version.Size, Convert.ToHexStringLower(f.Version.ContentHash),
+        return (path is null ? files.View() : files.ViewOf(path)).Select(f => new FileInfoView(f.Name, f.Version.Size, Convert.ToHexStringLower(f.Version.ContentHash),
             f.Version.AuthorName, f.Version.Version, f.IsConflictCopy, files.HasContent(f.Version))).ToList();
     }
 }
