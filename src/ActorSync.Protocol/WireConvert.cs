@@ -11,6 +11,18 @@ public static class WireConvert
 {
     public static ByteString ToWire(this WorkspaceId id) => ByteString.CopyFrom(id.ToBytes());
 
+    /// <summary>
+    /// A parsed bytes field as an array, without copying when the ByteString owns an array of exactly
+    /// its length (what parsing gives): a received delta's bytes are kept as they came, and copying
+    /// every one again cost a pass over all received file content. ByteStrings are immutable, and
+    /// so are the arrays made from them.
+    /// </summary>
+    public static byte[] ToArrayShared(this ByteString bytes) =>
+        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(bytes.Memory, out var segment)
+        && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : bytes.ToByteArray();
+
     public static WorkspaceId ToWorkspaceId(this ByteString bytes) =>
         bytes.Length == WorkspaceId.Size ? WorkspaceId.FromBytes(bytes.Span) : throw new WireFormatException("workspace id: 16 bytes expected");
 

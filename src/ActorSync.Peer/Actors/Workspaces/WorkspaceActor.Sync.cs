@@ -213,7 +213,7 @@ public sealed partial class WorkspaceActor
         {
             try
             {
-                deltas.Add(DeltaCodec.Decode(bytes.ToByteArray()));
+                deltas.Add(DeltaCodec.Decode(bytes.ToArrayShared()));
             }
             catch (WireFormatException e)
             {

@@ -7,6 +7,7 @@ using ActorSync.Core.Identity;
 using ActorSync.Core.Operations;
 using ActorSync.Core.Permissions;
 using ActorSync.Core.Replication;
+using ActorSync.Protocol;
 using ActorSync.Protocol.Journal;
 using Google.Protobuf;
 using static ActorSync.Peer.Actors.Workspaces.WorkspaceProtocol;
@@ -91,7 +92,7 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
                 RecoverEntered(entered);
                 break;
             case DeltasRecorded d when _replica is not null:
-                foreach (var bytes in d.Sealed) _replica.Recover(DeltaCodec.Decode(bytes.ToByteArray()));
+                foreach (var bytes in d.Sealed) _replica.Recover(DeltaCodec.Decode(bytes.ToArrayShared()));
                 foreach (var stored in d.Stored) RecoverStored(stored);
                 break;
             case RecoveryCompleted:
