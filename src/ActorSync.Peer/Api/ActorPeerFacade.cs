@@ -159,8 +159,9 @@ public sealed partial class ActorPeerFacade : IPeerFacade
     public async Task<FileInfoView> PutFileAsync(string workspace, string name, Stream content, CancellationToken ct)
     {
         var upload = await FileTransfer.UploadAsync((m, t) => AskWorkspace<object>(workspace, m, t), name, content, ct).ConfigureAwait(false);
-        // Only this path's views: listing the whole folder after every put made 1,000 puts quadratic.
-        var files = await AskWorkspace<IReadOnlyList<FileInfoView>>(workspace, new GetFiles(name), ct).ConfigureAwait(false);
+        // What the folder shows at this path came with the answer (listing the whole folder after
+        // every put made 1,000 puts quadratic).
+        var files = upload.Shown;
         var stored = files.FirstOrDefault(f => f.Name == name && f.Hash == Convert.ToHexStringLower(upload.ContentHash))
             ?? files.FirstOrDefault(f => f.Name == name)
             ?? throw new PeerRequestException("the file was stored but is not listed", 500);

@@ -7,7 +7,8 @@ using static ActorSync.Peer.Actors.Workspaces.WorkspaceProtocol;
 namespace ActorSync.Peer.Api;
 
 /// <summary>What an upload did: the version it authored, and how much of the file was new to the workspace.</summary>
-public sealed record UploadResult(Core.Causality.DeltaId Version, long Size, byte[] ContentHash, int Chunks, int NewChunks, long NewBytes);
+public sealed record UploadResult(Core.Causality.DeltaId Version, long Size, byte[] ContentHash, int Chunks, int NewChunks, long NewBytes,
+    IReadOnlyList<FileInfoView> Shown);
 
 /// <summary>
 /// Streams a file into or out of a workspace actor through an ask function, one window of chunks
@@ -66,7 +67,7 @@ public static class FileTransfer
         // The last (or only) window rides with the version: one write for a small file.
         var hash = whole.GetHashAndReset();
         var finished = (UploadFinished)await ask(new FinishUpload(name, size, hash, chunks, window), ct).ConfigureAwait(false);
-        return new UploadResult(finished.Version, size, hash, chunks.Count, newChunks + finished.New, newBytes + finished.NewBytes);
+        return new UploadResult(finished.Version, size, hash, chunks.Count, newChunks + finished.New, newBytes + finished.NewBytes, finished.Shown);
     }
 
     /// <summary>Writes the file's current version; refused (nothing written) if it is unknown or not all here.</summary>

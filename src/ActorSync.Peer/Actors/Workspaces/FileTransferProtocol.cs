@@ -51,8 +51,12 @@ public static class FileTransferProtocol
     /// <param name="NewBytes">Sealed bytes of the deltas authored now: what the members will be sent.</param>
     public sealed record ChunksStored(int New, long NewBytes);
 
-    /// <summary>The version authored, and the chunks (and their sealed bytes) the finishing message stored.</summary>
-    public sealed record UploadFinished(DeltaId Version, int New, long NewBytes);
+    /// <summary>
+    /// The version authored, the chunks (and their sealed bytes) the finishing message stored, and
+    /// what the folder now shows at the file's path (the file, and conflict copies if any), so the
+    /// uploader need not ask again.
+    /// </summary>
+    public sealed record UploadFinished(DeltaId Version, int New, long NewBytes, IReadOnlyList<Api.FileInfoView> Shown);
 
     public sealed record DownloadManifest(DeltaId Version, long Size, byte[] ContentHash, IReadOnlyList<FileChunk> Chunks);
 

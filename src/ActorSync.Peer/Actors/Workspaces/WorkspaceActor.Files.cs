@@ -127,7 +127,8 @@ public sealed partial class WorkspaceActor
         }
         deltas.AddRange(version.Deltas);
         var stored = deltas.Take(deltas.Count - version.Deltas.Count).ToList();
-        CommitDeltas(deltas, wholeFile ? new Authored(version.Last.Id) : new UploadFinished(version.Last.Id, stored.Count, stored.Sum(d => (long)d.Bytes.Length)));
+        CommitDeltas(deltas, wholeFile ? new Authored(version.Last.Id)
+            : new UploadFinished(version.Last.Id, stored.Count, stored.Sum(d => (long)d.Bytes.Length), WorkspaceViews.Files(_replica, finish.Name)));
     }
 
     /// <summary>A whole small file in one message: cut and stored as an upload would be, in one write.</summary>

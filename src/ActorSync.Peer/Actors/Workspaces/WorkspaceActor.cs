@@ -215,8 +215,8 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
             case GetEntries e:
                 Sender.Tell(WorkspaceViews.Entries(_replica, e.Kind));
                 break;
-            case GetFiles files:
-                Sender.Tell(WorkspaceViews.Files(_replica, files.Path));
+            case GetFiles:
+                Sender.Tell(WorkspaceViews.Files(_replica));
                 break;
             case GetJoinProgress:
                 Sender.Tell(new Api.JoinProgress(_id.ToString(), _replica.IsMember && _replica.BufferedCount == 0,

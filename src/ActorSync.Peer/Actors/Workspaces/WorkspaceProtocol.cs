@@ -33,8 +33,7 @@ public static class WorkspaceProtocol
     public sealed record GetDetails;
     public sealed record GetSummary;
     public sealed record GetEntries(ToolKind Kind);
-    /// <summary>The folder's files; with <paramref name="Path"/>, only what shows for that path (the file and its conflict copies).</summary>
-    public sealed record GetFiles(string? Path = null);
+    public sealed record GetFiles;
     public sealed record GetJoinProgress;
 
     /// <summary>A manager sets what a role may do in the workspace's tool of this kind (<see cref="ToolKind.Workspace"/>: membership itself).</summary>
