@@ -138,10 +138,19 @@ public sealed record StoreChunk(byte[] Data) : DeltaOp
     /// </summary>
     public byte[] Hash => _hash ??= System.Security.Cryptography.SHA256.HashData(Data);
 
+    // A copy (`with`) may name other data: it does not inherit the hash remembered for this one.
+    private StoreChunk(StoreChunk original) : base(original) => Data = original.Data;
+
     // By content, as the record would compare were it not for the remembered hash.
     public bool Equals(StoreChunk? other) => other is not null && Data.AsSpan().SequenceEqual(other.Data);
 
-    public override int GetHashCode() => Data.Length;
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(Data.Length);
+        hash.AddBytes(Data.AsSpan(0, Math.Min(Data.Length, 32)));
+        return hash.ToHashCode();
+    }
 }
 
 /// <summary>One content-addressed chunk of a file version.</summary>

@@ -23,6 +23,30 @@ public static class OpCodec
         return w.ToArray();
     }
 
+    /// <summary>
+    /// The operation as every member will decode it from its delta, or why none can: an operation
+    /// past a decoding limit (an entry value over its cap, a path over its UTF-8 byte cap) must be
+    /// refused to its author, not applied by it alone.
+    /// </summary>
+    public static DeltaOp? AsDecoded(DeltaOp op, out string? refusal)
+    {
+        refusal = null;
+        var bytes = Encode(op);
+        try
+        {
+            return Decode(bytes);
+        }
+        catch (WireFormatException e)
+        {
+            refusal = "the change cannot be sent: " + e.Message;
+            return null;
+        }
+        finally
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(bytes);
+        }
+    }
+
     /// <summary>How many bytes <see cref="Encode(StoreChunk, Span{byte})"/> writes: the same bytes <see cref="Encode(DeltaOp)"/> gives.</summary>
     public static int EncodedSize(StoreChunk chunk) => 1 + WireWriter.VarUIntSize((ulong)chunk.Data.Length) + chunk.Data.Length;
 

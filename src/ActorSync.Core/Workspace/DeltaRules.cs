@@ -108,6 +108,7 @@ internal static class DeltaRules
                     : Can(Permission.EditAny) ? null : "not permitted to modify others' files";
             case StoreChunk sc:
                 if (kind != ToolKind.Files) return "file content belongs to a files tool";
+                if (sc.Data.Length > StoreChunk.MaxSize) return "a chunk over the largest size"; // what decoding refuses, so an author's own chunk is judged as members judge it
                 return sc.Data.Length == 0 ? "an empty chunk" : Can(Permission.Create) || Can(Permission.EditAny) ? null : "not permitted to add file content";
             case DeleteFile df:
                 if (kind != ToolKind.Files) return "files belong to a files tool";

@@ -57,6 +57,29 @@ public class AuthoredDeltaSpecs
         Assert.Equal(ReceiveStatus.Applied, ws["bob"].Receive(DeltaCodec.Decode(genuine.Bytes))[0].Status);
     }
 
+    [Fact]
+    public void An_operation_no_member_could_decode_should_be_refused_to_its_author_and_replicas_should_stay_equal()
+    {
+        using var ws = TestWorkspace.WithMembers(("ann", Role.Manager), ("bob", Role.Participant));
+        var files = ws["ann"].State.DefaultTool(ToolKind.Files)!.Value;
+        var content = "hello"u8.ToArray();
+        var hash = System.Security.Cryptography.SHA256.HashData(content);
+
+        // Past the decoder's caps: an entry value over 256 KiB; a path of 600 characters but 1,200 UTF-8 bytes.
+        var longText = ws["ann"].Author(Discussion, new CreateEntry(EntryFields.Of(("text", new string('x', EntryFields.MaxValueBytes + 1)))), ws.Tick());
+        var longPath = ws["ann"].Author(files, new PutFile(new string('\u00e9', 600), content.Length, hash, [new FileChunk(hash, content.Length)]), ws.Tick());
+
+        Assert.False(longText.Ok);
+        Assert.Contains("cannot be sent", longText.Rejection, StringComparison.Ordinal);
+        Assert.False(longPath.Ok);
+        Assert.Contains("cannot be sent", longPath.Rejection, StringComparison.Ordinal);
+        // Nothing was sealed for them: the author's next change is the next in its sequence, and every member applies it.
+        var next = Must(ws["ann"].Author(Discussion, new CreateEntry(EntryFields.Of(("text", "still here"))), ws.Tick()))[0];
+        ws.SyncAll();
+        Assert.True(ws["bob"].State.IsApplied(next.Id));
+        Assert.Equal(ws["ann"].State.StateHash(), ws["bob"].State.StateHash());
+    }
+
     private static IReadOnlyList<SealedDelta> Must(AuthorResult result)
     {
         Assert.True(result.Ok, result.Rejection);
