@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using ActorSync.Core.Crypto;
@@ -75,26 +76,33 @@ public static class DeltaCrypto
         var cipher = keyring.CipherFor(delta.Header.Epoch, delta.Header.Device);
         if (cipher is null) return OpenFailure.NoKeyForEpoch;
         var ctLength = delta.CiphertextLength - DeltaCodec.TagSize;
-        var plaintext = new byte[ctLength];
+        // Pooled: the operation copies out what it keeps, and a file chunk's plaintext (64 KiB and
+        // up, the large-object heap) was one more array per received chunk for the GC to sweep.
+        var rented = ArrayPool<byte>.Shared.Rent(ctLength);
+        var plaintext = rented.AsSpan(0, ctLength);
         try
         {
-            cipher.Decrypt(delta.Nonce, delta.Ciphertext[..ctLength], delta.Ciphertext[ctLength..], plaintext, delta.AssociatedData);
-        }
-        catch (AuthenticationTagMismatchException)
-        {
-            return OpenFailure.DecryptionFailed;
-        }
-        try
-        {
-            op = OpCodec.Decode(plaintext);
-        }
-        catch (WireFormatException)
-        {
-            return OpenFailure.MalformedPayload;
+            try
+            {
+                cipher.Decrypt(delta.Nonce, delta.Ciphertext[..ctLength], delta.Ciphertext[ctLength..], plaintext, delta.AssociatedData);
+            }
+            catch (AuthenticationTagMismatchException)
+            {
+                return OpenFailure.DecryptionFailed;
+            }
+            try
+            {
+                op = OpCodec.Decode(plaintext);
+            }
+            catch (WireFormatException)
+            {
+                return OpenFailure.MalformedPayload;
+            }
         }
         finally
         {
             CryptographicOperations.ZeroMemory(plaintext);
+            ArrayPool<byte>.Shared.Return(rented);
         }
         return op.Kind == delta.Header.Kind ? OpenFailure.None : OpenFailure.KindMismatch;
     }

@@ -37,33 +37,33 @@ public class LargeFileMemorySpecs(ITestOutputHelper output)
             var ws = await SharedWorkspaceAsync(ann, bob);
 
             var baseline = Heap();
+            const long MiB = 1024 * 1024;
+            // Two replicas of the file would be 2x its size: allow a fixed 48 MiB plus a tenth of it
+            // (log entries, the journal's caches, GC slack on a loaded machine).
+            var bound = 48 * MiB + (long)FileMb * MiB / 10;
             using var peak = new PeakHeap();
             await using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true))
                 await ann.Api.PutFileAsync(ws, "large.bin", file, default);
             var uploaded = Heap();
             await TestPeer.Eventually(async () => (await bob.Api.FilesAsync(ws, default)).Any(f => f.Name == "large.bin" && f.Hash == hash && f.ContentComplete),
                 "the file complete at bob", seconds: 900);
-            var synced = Heap();
+            var synced = await HeapSettledAsync(baseline + bound);
 
             await ann.RestartAsync();
             await bob.RestartAsync();
             // Answered only once the workspace actors have recovered.
             await ann.Api.ShowWorkspaceAsync(ws, default);
             await bob.Api.ShowWorkspaceAsync(ws, default);
-            var recovered = Heap();
+            var recovered = await HeapSettledAsync(baseline + bound);
 
             var copy = Path.Combine(dir.FullName, "copy.bin");
             await using (var file = File.Create(copy)) await bob.Api.GetFileAsync(ws, "large.bin", file, default);
-            var downloaded = Heap();
+            var downloaded = await HeapSettledAsync(baseline + bound);
             await using (var read = File.OpenRead(copy)) Assert.Equal(hash, Convert.ToHexStringLower(await SHA256.HashDataAsync(read)));
 
-            const long MiB = 1024 * 1024;
             output.WriteLine($"{FileMb} MiB file, managed heap of both peers (MiB): baseline {baseline / MiB}, after upload at ann {uploaded / MiB}, "
                 + $"after sync to bob {synced / MiB}, after both restarted {recovered / MiB}, after bob's download {downloaded / MiB}; "
                 + $"peak seen without a forced collection {peak.Max / MiB}");
-            // Two replicas of the file would be 2x its size: allow a fixed 48 MiB plus a tenth of it
-            // (log entries, the journal's caches, GC slack on a loaded machine).
-            var bound = 48 * MiB + (long)FileMb * MiB / 10;
             Assert.InRange(synced - baseline, long.MinValue, bound);
             Assert.InRange(recovered - baseline, long.MinValue, bound);
             Assert.InRange(downloaded - baseline, long.MinValue, bound);
@@ -72,6 +72,24 @@ public class LargeFileMemorySpecs(ITestOutputHelper output)
         {
             dir.Delete(recursive: true);
         }
+    }
+
+    /// <summary>
+    /// The heap once it is at most <paramref name="limit"/>, or as it stands after a minute: what the
+    /// last step used may still be referenced for a moment after the step returns (a CI run saw
+    /// +67 MiB straight after the download, +13 when run again alone), but content held for good
+    /// stays above the limit and fails the assertion.
+    /// </summary>
+    private static async Task<long> HeapSettledAsync(long limit)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var heap = Heap();
+        while (heap > limit && clock.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            await Task.Delay(250);
+            heap = Heap();
+        }
+        return heap;
     }
 
     private static long Heap()
