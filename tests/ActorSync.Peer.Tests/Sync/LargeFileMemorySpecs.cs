@@ -47,26 +47,23 @@ public class LargeFileMemorySpecs(ITestOutputHelper output)
             var uploaded = Heap();
             await TestPeer.Eventually(async () => (await bob.Api.FilesAsync(ws, default)).Any(f => f.Name == "large.bin" && f.Hash == hash && f.ContentComplete),
                 "the file complete at bob", seconds: 900);
-            var synced = await HeapSettledAsync(baseline + bound);
+            var synced = await HeapSettledAsync(baseline + bound, "after the sync");
 
             await ann.RestartAsync();
             await bob.RestartAsync();
             // Answered only once the workspace actors have recovered.
             await ann.Api.ShowWorkspaceAsync(ws, default);
             await bob.Api.ShowWorkspaceAsync(ws, default);
-            var recovered = await HeapSettledAsync(baseline + bound);
+            var recovered = await HeapSettledAsync(baseline + bound, "after both restarted");
 
             var copy = Path.Combine(dir.FullName, "copy.bin");
             await using (var file = File.Create(copy)) await bob.Api.GetFileAsync(ws, "large.bin", file, default);
-            var downloaded = await HeapSettledAsync(baseline + bound);
+            var downloaded = await HeapSettledAsync(baseline + bound, "after the download");
             await using (var read = File.OpenRead(copy)) Assert.Equal(hash, Convert.ToHexStringLower(await SHA256.HashDataAsync(read)));
 
             output.WriteLine($"{FileMb} MiB file, managed heap of both peers (MiB): baseline {baseline / MiB}, after upload at ann {uploaded / MiB}, "
                 + $"after sync to bob {synced / MiB}, after both restarted {recovered / MiB}, after bob's download {downloaded / MiB}; "
                 + $"peak seen without a forced collection {peak.Max / MiB}");
-            Assert.InRange(synced - baseline, long.MinValue, bound);
-            Assert.InRange(recovered - baseline, long.MinValue, bound);
-            Assert.InRange(downloaded - baseline, long.MinValue, bound);
         }
         finally
         {
@@ -75,20 +72,16 @@ public class LargeFileMemorySpecs(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// The heap once it is at most <paramref name="limit"/>, or as it stands after a minute: what the
+    /// The heap once it is at most <paramref name="limit"/> (polled for up to a minute): what the
     /// last step used may still be referenced for a moment after the step returns (a CI run saw
     /// +67 MiB straight after the download, +13 when run again alone), but content held for good
-    /// stays above the limit and fails the assertion.
+    /// never gets under the limit and fails here.
     /// </summary>
-    private static async Task<long> HeapSettledAsync(long limit)
+    private static async Task<long> HeapSettledAsync(long limit, string step)
     {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var heap = Heap();
-        while (heap > limit && clock.Elapsed < TimeSpan.FromSeconds(60))
-        {
-            await Task.Delay(250);
-            heap = Heap();
-        }
+        var heap = long.MaxValue;
+        await ActorSync.Tests.Shared.Poll.Until(() => Task.FromResult((heap = Heap()) <= limit), $"the managed heap under {limit >> 20} MiB {step}",
+            TimeSpan.FromSeconds(60), () => $"last measured: {heap >> 20} MiB");
         return heap;
     }
 
