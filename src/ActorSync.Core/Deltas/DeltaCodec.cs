@@ -7,24 +7,28 @@ using ActorSync.Core.Operations;
 namespace ActorSync.Core.Deltas;
 
 /// <summary>
-/// The binary envelope. Layout: version (1) | header | nonce (12) | ciphertext+tag (length-prefixed)
-/// | Ed25519 signature (64) over everything before it. Decoding parses and bounds-checks only;
-/// signature and decryption are <see cref="DeltaCrypto"/>'s job.
+/// The binary envelope. Layout: version | header | nonce (12) | ciphertext+tag (length-prefixed) |
+/// [proof] | Ed25519 signature (64). Version 1, a delta signed alone: no proof, the signature is
+/// over everything before it. Version 2, a delta signed with others: the proof of
+/// <see cref="DeltaTree"/> (depth 1 to <see cref="DeltaTree.MaxDepth"/>, index, siblings), and the
+/// signature is over the tree's root. Decoding parses and bounds-checks only; signature and
+/// decryption are <see cref="DeltaCrypto"/>'s job.
 /// </summary>
 public static class DeltaCodec
 {
     public const byte FormatVersion = 1;
+    public const byte TreeFormatVersion = 2;
     public const int NonceSize = 12;
     public const int TagSize = 16;
     public const int MaxDependencies = 256;
     public const int MaxPayloadSize = 4 * 1024 * 1024;
     public const int MaxDeltaSize = MaxPayloadSize + 4096;
 
-    internal static void WriteHeader(WireWriter w, DeltaHeader h)
+    internal static void WriteHeader(WireWriter w, DeltaHeader h, byte version = FormatVersion)
     {
         if (h.Dependencies.Count > MaxDependencies) throw new ArgumentException("too many dependencies", nameof(h));
         if (h.Seq == 0) throw new ArgumentException("sequence numbers start at 1", nameof(h));
-        w.Byte(FormatVersion);
+        w.Byte(version);
         Span<byte> raw = stackalloc byte[Fingerprint.Size];
         Span<byte> ws = stackalloc byte[WorkspaceId.Size];
         h.Workspace.WriteTo(ws);
@@ -57,16 +61,25 @@ public static class DeltaCodec
         if (ctLength < TagSize) throw new WireFormatException("ciphertext: shorter than its tag");
         var ctStart = r.Position;
         r.Raw(ctLength, "ciphertext");
+        var proofStart = r.Position;
+        if (bytes[0] == TreeFormatVersion)
+        {
+            var depth = r.Byte("tree depth");
+            if (depth is < 1 or > DeltaTree.MaxDepth) throw new WireFormatException($"delta: tree depth {depth} (1 to {DeltaTree.MaxDepth})");
+            var index = r.Raw(2, "tree index");
+            if ((index[0] << 8 | index[1]) >= 1 << depth) throw new WireFormatException("delta: tree index beyond its depth");
+            r.Raw(depth * DeltaTree.HashSize, "tree proof");
+        }
         r.Raw(Signing.SignatureSize, "signature");
         r.ExpectEnd("delta");
-        return new SealedDelta(header, bytes, headerEnd, ctStart, ctLength);
+        return new SealedDelta(header, bytes, headerEnd, ctStart, ctLength, proofStart);
     }
 
     /// <summary>The header of an envelope, without what follows it (an image keeps only the header of a delta whose bytes are in the chunk store).</summary>
     internal static DeltaHeader ReadHeader(ref WireReader r)
     {
         var version = r.Byte("delta version");
-        if (version != FormatVersion) throw new WireFormatException($"delta: unknown format version {version}");
+        if (version is not (FormatVersion or TreeFormatVersion)) throw new WireFormatException($"delta: unknown format version {version}");
         var workspace = WorkspaceId.FromBytes(r.Raw(WorkspaceId.Size, "workspace id"));
         var epoch = EpochId.Read(ref r);
         var author = new AccountId(Fingerprint.FromBytes(r.Raw(Fingerprint.Size, "author")));

@@ -27,7 +27,27 @@ public enum OpenFailure
 /// </summary>
 public static class DeltaCrypto
 {
+    /// <summary>Seals and signs a delta alone (format 1).</summary>
     public static SealedDelta Seal(DeltaHeader header, DeltaOp op, EpochKeyring keyring, SigningKeyPair deviceKey)
+    {
+        var delta = SealCore(header, op, keyring, DeltaCodec.FormatVersion, tailLength: Signing.SignatureSize, depth: 0, index: 0);
+        deviceKey.Sign(delta.SignedPart, delta.Bytes.AsSpan(delta.Bytes.Length - Signing.SignatureSize));
+        return delta;
+    }
+
+    /// <summary>
+    /// Seals a delta for place <paramref name="index"/> of a tree of <paramref name="depth"/>
+    /// (format 2), not yet signed: <see cref="DeltaTree.Sign"/> fills in its proof and signature
+    /// once the tree's deltas are all sealed. Its bytes must not leave before that.
+    /// </summary>
+    internal static SealedDelta SealForTree(DeltaHeader header, DeltaOp op, EpochKeyring keyring, int depth, int index)
+    {
+        if (depth is < 1 or > DeltaTree.MaxDepth || index < 0 || index >= 1 << depth) throw new ArgumentOutOfRangeException(nameof(index));
+        var delta = SealCore(header, op, keyring, DeltaCodec.TreeFormatVersion, DeltaTree.ProofSize(depth) + Signing.SignatureSize, depth, index);
+        return delta;
+    }
+
+    private static SealedDelta SealCore(DeltaHeader header, DeltaOp op, EpochKeyring keyring, byte version, int tailLength, int depth, int index)
     {
         if (op.Kind != header.Kind) throw new ArgumentException("header kind does not match the operation", nameof(op));
         var cipher = keyring.CipherFor(header.Epoch, header.Device)
@@ -40,7 +60,7 @@ public static class DeltaCrypto
         if (plaintextLength > DeltaCodec.MaxPayloadSize) throw new ArgumentException("operation too large for one delta", nameof(op));
 
         var head = new WireWriter(256);
-        DeltaCodec.WriteHeader(head, header);
+        DeltaCodec.WriteHeader(head, header, version);
         var headerEnd = head.Length;
         Span<byte> nonce = stackalloc byte[DeltaCodec.NonceSize];
         BinaryPrimitives.WriteUInt64BigEndian(nonce, header.Seq);
@@ -49,7 +69,8 @@ public static class DeltaCrypto
         var ctLength = plaintextLength + DeltaCodec.TagSize;
         head.VarUInt((ulong)ctLength);
         var ctStart = head.Length;
-        var bytes = new byte[ctStart + ctLength + Signing.SignatureSize];
+        var proofStart = ctStart + ctLength;
+        var bytes = new byte[proofStart + tailLength];
         head.WrittenSpan.CopyTo(bytes);
 
         var ct = bytes.AsSpan(ctStart, plaintextLength);
@@ -62,12 +83,48 @@ public static class DeltaCrypto
         var tag = bytes.AsSpan(ctStart + plaintextLength, DeltaCodec.TagSize);
         // In place: the plaintext written there is overwritten by its ciphertext.
         cipher.Encrypt(nonce, ct, ct, tag, bytes.AsSpan(0, headerEnd));
-        deviceKey.Sign(bytes.AsSpan(0, bytes.Length - Signing.SignatureSize), bytes.AsSpan(bytes.Length - Signing.SignatureSize));
-        return new SealedDelta(header, bytes, headerEnd, ctStart, ctLength);
+        if (depth > 0)
+        {
+            bytes[proofStart] = (byte)depth;
+            BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(proofStart + 1), (ushort)index);
+        }
+        return new SealedDelta(header, bytes, headerEnd, ctStart, ctLength, proofStart);
     }
 
-    public static bool VerifySignature(SealedDelta delta, PublicKey deviceKey) =>
-        Signing.Verify(deviceKey, delta.SignedPart, delta.Signature);
+    /// <summary>Whether the device key signed this delta: its own bytes (format 1), or the root its proof leads to (format 2).</summary>
+    public static bool VerifySignature(SealedDelta delta, PublicKey deviceKey) => VerifySignature(delta, deviceKey, verified: null);
+
+    /// <summary>
+    /// As <see cref="VerifySignature(SealedDelta, PublicKey)"/>; a tree root already verified with
+    /// the same key and signature (another delta of the same tree) is found in
+    /// <paramref name="verified"/> instead of being verified again.
+    /// </summary>
+    public static bool VerifySignature(SealedDelta delta, PublicKey deviceKey, VerifiedRoots? verified)
+    {
+        if (!delta.InTree) return Signing.Verify(deviceKey, delta.SignedPart, delta.Signature);
+        Span<byte> root = stackalloc byte[DeltaTree.HashSize];
+        RootOf(delta, root);
+        if (verified is not null && verified.Contains(root, deviceKey, delta.Signature)) return true;
+        if (!VerifyRoot(delta, root, deviceKey)) return false;
+        verified?.Add(root, deviceKey, delta.Signature);
+        return true;
+    }
+
+    /// <summary>Whether the device key signed <paramref name="root"/> (from <see cref="RootOf"/>) as the root of the tree of a format-2 delta.</summary>
+    internal static bool VerifyRoot(SealedDelta delta, ReadOnlySpan<byte> root, PublicKey deviceKey)
+    {
+        Span<byte> message = stackalloc byte[DeltaTree.SignedMessageSize];
+        DeltaTree.SignedMessage(delta.Depth, root, message);
+        return Signing.Verify(deviceKey, message, delta.Signature);
+    }
+
+    /// <summary>The root of the tree a format-2 delta claims to belong to.</summary>
+    internal static void RootOf(SealedDelta delta, Span<byte> root)
+    {
+        Span<byte> leaf = stackalloc byte[DeltaTree.HashSize];
+        DeltaTree.Leaf(delta.LeafPart, leaf);
+        DeltaTree.Root(leaf, delta.Proof, root);
+    }
 
     /// <summary>Decrypts and decodes the payload of a delta whose signature was already checked.</summary>
     public static OpenFailure TryDecrypt(SealedDelta delta, EpochKeyring keyring, out DeltaOp? op)

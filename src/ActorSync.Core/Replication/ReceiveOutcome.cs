@@ -31,3 +31,12 @@ public sealed record AuthorResult(IReadOnlyList<Deltas.SealedDelta> Deltas, stri
     public Deltas.SealedDelta Last => Deltas[^1];
     public static AuthorResult Refused(string reason) => new([], reason);
 }
+
+/// <summary>
+/// The result of authoring several operations together: every delta authored (key rotations
+/// included), the delta of each operation in order, and the refusal that stopped it, if any.
+/// </summary>
+public sealed record AuthorManyResult(IReadOnlyList<Deltas.SealedDelta> Deltas, IReadOnlyList<Causality.DeltaId> Authored, string? Rejection)
+{
+    public bool Ok => Rejection is null;
+}

@@ -29,6 +29,56 @@ public sealed partial class Replica
         return new AuthorResult(sealedDeltas, null);
     }
 
+    /// <summary>
+    /// Authors operations of one command in turn, as <see cref="Author"/> would one by one (each is
+    /// decided against the state the ones before it left, so <paramref name="ops"/> may be a lazy
+    /// sequence that looks at it), but signs them together: up to 2^<see cref="DeltaTree.MaxDepth"/>
+    /// deltas under one signature (<see cref="DeltaTree"/>). A refusal stops there; what was
+    /// authored before it is applied and signed, and returned with the refusal.
+    /// </summary>
+    /// <param name="expected">How many operations <paramref name="ops"/> will likely yield: sizes the trees.</param>
+    public AuthorManyResult AuthorMany(ToolId tool, IEnumerable<DeltaOp> ops, int expected, long nowMillis)
+    {
+        var depth = DeltaTree.DepthFor(expected);
+        var deltas = new List<SealedDelta>(Math.Max(expected, 1));
+        var authored = new List<DeltaId>(Math.Max(expected, 1));
+        var tree = depth == 0 ? null : new List<SealedDelta>(1 << depth);
+        try
+        {
+            foreach (var op in ops)
+            {
+                if (op is not (Operations.RotateKey or RemoveMember or CreateWorkspace) && State.Current.NeedsRekey)
+                {
+                    var rotation = Rekey(nowMillis);
+                    if (!rotation.Ok) return new AuthorManyResult(deltas, authored, rotation.Rejection);
+                    deltas.AddRange(rotation.Deltas);
+                }
+                var result = AuthorOne(tool, op, [], nowMillis, tree, depth);
+                if (!result.Ok) return new AuthorManyResult(deltas, authored, result.Rejection);
+                deltas.AddRange(result.Deltas);
+                authored.Add(result.Last.Id);
+                if (tree?.Count == 1 << depth) SignTree(tree, depth);
+            }
+            return new AuthorManyResult(deltas, authored, null);
+        }
+        finally
+        {
+            // Whatever ends the loop, nothing leaves this replica unsigned.
+            if (tree?.Count > 0) SignTree(tree, depth);
+        }
+    }
+
+    /// <summary>Signs a tree of deltas authored (and applied) unsigned, then lets the chunk store take the file content among them.</summary>
+    private void SignTree(List<SealedDelta> tree, int depth)
+    {
+        DeltaTree.Sign(tree, depth, _device.Signing);
+        // Kept in memory while unsigned (the store must get the bytes as they will be sent).
+        foreach (var d in tree)
+            if (d.Header.Kind == OpKind.StoreChunk && d.Bytes.Length >= StoreChunksFrom)
+                _log[d.Id] = LoggedDelta.InStore(d, _chunks.Append(d.Bytes));
+        tree.Clear();
+    }
+
     public AuthorResult Invite(ContactCard card, Role role, long nowMillis, out Invitation? invitation)
     {
         invitation = null;
@@ -68,7 +118,9 @@ public sealed partial class Replica
         return (new KeyGrant(KeyGrant.Commit(Id, epoch, heldKey), wrapped), heldKey);
     }
 
-    private AuthorResult AuthorOne(ToolId tool, DeltaOp op, IReadOnlyList<ContactCard> keyRecipients, long nowMillis)
+    /// <param name="tree">Where the delta goes unsigned, to be signed with others (<see cref="AuthorMany"/>); null to sign it alone.</param>
+    private AuthorResult AuthorOne(ToolId tool, DeltaOp op, IReadOnlyList<ContactCard> keyRecipients, long nowMillis, List<SealedDelta>? tree = null,
+        int depth = 0)
     {
         var id = new DeltaId(Device, _nextSeq);
         var deps = _heads.Where(h => h.Device != Device).ToList();
@@ -90,15 +142,18 @@ public sealed partial class Replica
         DeltaOp? applied = op;
         if (op is not StoreChunk && (applied = OpCodec.AsDecoded(op, out var undecodable)) is null) return AuthorResult.Refused(undecodable!);
 
-        var sealedDelta = DeltaCrypto.Seal(header, op, Keyring, _device.Signing);
+        var sealedDelta = tree is null
+            ? DeltaCrypto.Seal(header, op, Keyring, _device.Signing)
+            : DeltaCrypto.SealForTree(header, op, Keyring, depth, tree.Count);
         if (newKey is not null && op is not CreateWorkspace) Keyring.Add(EpochId.OpenedBy(id), newKey);
         _nextSeq++;
         // Trusted: this replica signed it a moment ago with its own device key, so checking the
         // signature again (~35 us, a third of a member's verifications with three members writing)
         // proves nothing; every other member still verifies it on receipt.
-        var outcome = Receive(sealedDelta, trusted: true, stored: null, opened: applied);
+        var outcome = Receive(sealedDelta, trusted: true, stored: tree is null ? null : KeepInMemory, opened: applied);
         if (outcome[0].Status != ReceiveStatus.Applied)
             throw new InvalidOperationException($"own delta not applied: {outcome[0].Status} {outcome[0].Reason}");
+        tree?.Add(sealedDelta);
         return new AuthorResult([sealedDelta], null);
     }
 }

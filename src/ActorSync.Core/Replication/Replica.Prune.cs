@@ -64,7 +64,7 @@ public sealed partial class Replica
     {
         var h = delta.Header;
         if (!_adoptable.Contains(h.Id)) return null;
-        if (!trusted && (KnownKey(h) is not { } key || !DeltaCrypto.VerifySignature(delta, key)))
+        if (!trusted && (KnownKey(h) is not { } key || !DeltaCrypto.VerifySignature(delta, key, _verifiedRoots)))
             return [new ReceiveOutcome(h.Id, ReceiveStatus.Dropped, "bad signature")];
         _adoptable.Remove(h.Id);
         _log[h.Id] = ToLog(delta, stored);

@@ -16,6 +16,9 @@ public sealed partial class Replica
 
     private readonly Dictionary<DeviceId, PublicKey> _deviceKeys = [];
 
+    /// <summary>Tree roots verified here: the rest of a tree's deltas are not verified again.</summary>
+    private readonly VerifiedRoots _verifiedRoots = new();
+
     /// <summary>
     /// Takes in one delta from anyone. Returns its outcome first, then the outcomes of buffered or
     /// parked deltas it made ready. A delta that cannot be attributed to a known device is dropped
@@ -64,7 +67,7 @@ public sealed partial class Replica
         var verified = trusted;
         if (!trusted && KnownKey(h) is { } earlyKey)
         {
-            if (!(verdict ?? DeltaCrypto.VerifySignature(delta, earlyKey))) return Single(outcomes, h.Id, ReceiveStatus.Dropped, "bad signature");
+            if (!(verdict ?? DeltaCrypto.VerifySignature(delta, earlyKey, _verifiedRoots))) return Single(outcomes, h.Id, ReceiveStatus.Dropped, "bad signature");
             verified = true;
         }
         if (_buffer.TryGet(h.Id, out var candidates))
@@ -149,7 +152,7 @@ public sealed partial class Replica
             // The genesis carries the creator's card inside its payload: decrypt first, then verify with it.
             if (DeltaCrypto.TryDecrypt(delta, Keyring, out op) is not OpenFailure.None || op is not CreateWorkspace create
                 || create.Creator.FindDevice(h.Device) is not { } device
-                || Signing.TryImportPublicKey(device.PublicKey) is not { } key || !DeltaCrypto.VerifySignature(delta, key))
+                || Signing.TryImportPublicKey(device.PublicKey) is not { } key || !DeltaCrypto.VerifySignature(delta, key, _verifiedRoots))
                 return Dropped(outcomes, h.Id, "unverifiable workspace creation");
             TakeKeyGrant(h, work);
         }
@@ -160,7 +163,7 @@ public sealed partial class Replica
             // from its member's card still signed what it wrote before (judged at the causal past,
             // as every rule is). KnownKey alone would find it only on replicas that happened to
             // meet the device before the card changed, and replicas would disagree.
-            if (!verified && (KeyOf(listed) is not { } key || !DeltaCrypto.VerifySignature(delta, key))) return Dropped(outcomes, h.Id, "bad signature");
+            if (!verified && (KeyOf(listed) is not { } key || !DeltaCrypto.VerifySignature(delta, key, _verifiedRoots))) return Dropped(outcomes, h.Id, "bad signature");
             if (past is null)
             {
                 RejectForGood(h.Id, "depends on a rejected delta", outcomes, work);

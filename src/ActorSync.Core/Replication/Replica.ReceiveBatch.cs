@@ -52,14 +52,72 @@ public sealed partial class Replica
             (work ??= []).Add((i, key));
         }
         if (work is null) return null;
-        var verdicts = new bool?[deltas.Count];
-        if (work.Count < ParallelVerifyFrom)
+        // Deltas of one tree share a signature: their roots are found first (hashes, in parallel
+        // for file chunks), and each root is verified once (or not at all when verified before).
+        var roots = new byte[work.Count][];
+        ForEach(work.Count, i =>
         {
-            foreach (var (index, key) in work) verdicts[index] = DeltaCrypto.VerifySignature(deltas[index], key);
-            return verdicts;
+            var delta = deltas[work[i].Index];
+            if (!delta.InTree) return;
+            roots[i] = new byte[DeltaTree.HashSize];
+            DeltaCrypto.RootOf(delta, roots[i]);
+        });
+        var verdicts = new bool?[deltas.Count];
+        var firstOfTree = new Dictionary<VerifiedRoots.RootKey, int>();
+        var sameTree = new int[work.Count];
+        var checks = new List<int>(work.Count);
+        for (var i = 0; i < work.Count; i++)
+        {
+            sameTree[i] = i;
+            if (roots[i] is not { } root)
+            {
+                checks.Add(i);
+                continue;
+            }
+            var delta = deltas[work[i].Index];
+            if (_verifiedRoots.Contains(root, work[i].Key, delta.Signature))
+            {
+                verdicts[work[i].Index] = true;
+                continue;
+            }
+            // Same root, key and signature bytes: one verification decides them all. Anything
+            // else claiming a root already seen (only a forgery would) is verified on its own.
+            var tree = VerifiedRoots.RootKey.Of(root);
+            if (firstOfTree.TryGetValue(tree, out var first) && ReferenceEquals(work[first].Key, work[i].Key)
+                && deltas[work[first].Index].Signature.SequenceEqual(delta.Signature))
+            {
+                sameTree[i] = first;
+                continue;
+            }
+            firstOfTree.TryAdd(tree, i);
+            checks.Add(i);
         }
-        Parallel.ForEach(work, item => verdicts[item.Index] = DeltaCrypto.VerifySignature(deltas[item.Index], item.Key));
+        var results = new bool[work.Count];
+        ForEach(checks.Count, c =>
+        {
+            var i = checks[c];
+            var delta = deltas[work[i].Index];
+            results[i] = roots[i] is { } root ? DeltaCrypto.VerifyRoot(delta, root, work[i].Key) : DeltaCrypto.VerifySignature(delta, work[i].Key);
+        });
+        for (var i = 0; i < work.Count; i++)
+        {
+            if (verdicts[work[i].Index] is not null) continue;
+            var verdict = results[sameTree[i]];
+            verdicts[work[i].Index] = verdict;
+            if (verdict && sameTree[i] == i && roots[i] is { } root) _verifiedRoots.Add(root, work[i].Key, deltas[work[i].Index].Signature);
+        }
         return verdicts;
+    }
+
+    /// <summary>Runs <paramref name="body"/> for 0..count-1, spread over the cores from <see cref="ParallelVerifyFrom"/> items.</summary>
+    private static void ForEach(int count, Action<int> body)
+    {
+        if (count < ParallelVerifyFrom)
+        {
+            for (var i = 0; i < count; i++) body(i);
+            return;
+        }
+        Parallel.For(0, count, body);
     }
 
     /// <summary>What <see cref="KnownKey"/> would answer now, without remembering it.</summary>

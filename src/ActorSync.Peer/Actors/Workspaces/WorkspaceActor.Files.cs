@@ -74,24 +74,17 @@ public sealed partial class WorkspaceActor
     private static Refused? CheckChunks(IReadOnlyList<byte[]> chunks) =>
         chunks.FirstOrDefault(c => c.Length is 0 or > StoreChunk.MaxSize) is { } bad ? new Refused($"a chunk of {bad.Length} bytes (1 to {StoreChunk.MaxSize})") : null;
 
-    /// <summary>Authors a StoreChunk per chunk the workspace does not hold yet (a repeat within the batch is found too: authoring applies at once).</summary>
-    private List<SealedDelta> AuthorChunks(ToolId tool, IEnumerable<byte[]> chunks, out string? rejection)
+    /// <summary>
+    /// Authors a StoreChunk per chunk the workspace does not hold yet, signed together (a repeat
+    /// within the batch is found too: authoring applies at once, and the sequence is lazy).
+    /// </summary>
+    private List<SealedDelta> AuthorChunks(ToolId tool, IReadOnlyList<byte[]> chunks, out string? rejection)
     {
-        rejection = null;
-        var deltas = new List<SealedDelta>();
-        foreach (var data in chunks)
-        {
-            var chunk = new StoreChunk(data); // hashed once, here: applying it indexes it by the same hash
-            if (_replica!.State.FilesOf(tool)?.ChunkDelta(chunk.Hash) is not null) continue;
-            var stored = _replica.Author(tool, chunk, _peer.NowMillis);
-            if (!stored.Ok)
-            {
-                rejection = stored.Rejection;
-                break;
-            }
-            deltas.AddRange(stored.Deltas);
-        }
-        return deltas;
+        // Hashed once, here: applying a chunk indexes it by the same hash.
+        var fresh = chunks.Select(data => new StoreChunk(data)).Where(chunk => _replica!.State.FilesOf(tool)?.ChunkDelta(chunk.Hash) is null);
+        var stored = _replica!.AuthorMany(tool, fresh, chunks.Count, _peer.NowMillis);
+        rejection = stored.Rejection;
+        return [.. stored.Deltas];
     }
 
     /// <param name="wholeFile">Answer <see cref="Authored"/>, as to <see cref="PutFileContent"/>, rather than <see cref="UploadFinished"/>.</param>

@@ -291,25 +291,16 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
     }
 
     /// <summary>
-    /// Authors each operation in turn; a refusal stops there, and what was authored before it is
-    /// still committed (it is applied in memory already) but the answer is the refusal.
+    /// Authors each operation in turn, signed together; a refusal stops there, and what was
+    /// authored before it is still committed (it is applied in memory already) but the answer is
+    /// the refusal.
     /// </summary>
     private void AuthorMany(ToolId tool, IReadOnlyList<DeltaOp> ops)
     {
-        var deltas = new List<SealedDelta>(ops.Count);
-        var ids = new List<Core.Causality.DeltaId>(ops.Count);
-        foreach (var op in ops)
-        {
-            var result = _replica!.Author(tool, op, _peer.NowMillis);
-            if (!result.Ok)
-            {
-                CommitDeltas(deltas, new Refused($"entry {ids.Count + 1} of {ops.Count}: {result.Rejection}"));
-                return;
-            }
-            deltas.AddRange(result.Deltas);
-            ids.Add(result.Last.Id);
-        }
-        CommitDeltas(deltas, new AuthoredMany(ids));
+        var result = _replica!.AuthorMany(tool, ops, ops.Count, _peer.NowMillis);
+        CommitDeltas(result.Deltas, result.Ok
+            ? new AuthoredMany(result.Authored)
+            : new Refused($"entry {result.Authored.Count + 1} of {ops.Count}: {result.Rejection}"));
     }
 
     /// <summary>Persists what a command authored, then answers, then hands the deltas to the members.</summary>

@@ -1,0 +1,43 @@
+using System.Buffers.Binary;
+using NSec.Cryptography;
+
+namespace ActorSync.Core.Deltas;
+
+/// <summary>
+/// Tree roots whose signature one replica has verified, with the key and signature it verified:
+/// the other deltas of the same tree (up to 15) then cost two hashes each instead of an Ed25519
+/// verification. Bounded (a tree's deltas arrive together); not thread-safe: one per replica, used
+/// on its thread.
+/// </summary>
+public sealed class VerifiedRoots
+{
+    /// <summary>Trees a replica is taking in at once (one frame, a catch-up batch) are far fewer.</summary>
+    private const int Capacity = 256;
+
+    private readonly Dictionary<RootKey, (PublicKey Key, byte[] Signature)> _roots = [];
+    private readonly Queue<RootKey> _order = new();
+
+    public int Count => _roots.Count;
+
+    /// <summary>True only for the same root, the same key and the same signature bytes as verified.</summary>
+    public bool Contains(ReadOnlySpan<byte> root, PublicKey key, ReadOnlySpan<byte> signature) =>
+        _roots.TryGetValue(RootKey.Of(root), out var known)
+        && (ReferenceEquals(known.Key, key) || known.Key.Equals(key))
+        && known.Signature.AsSpan().SequenceEqual(signature);
+
+    public void Add(ReadOnlySpan<byte> root, PublicKey key, ReadOnlySpan<byte> signature)
+    {
+        var k = RootKey.Of(root);
+        if (_roots.ContainsKey(k)) return;
+        if (_roots.Count >= Capacity) _roots.Remove(_order.Dequeue());
+        _roots[k] = (key, signature.ToArray());
+        _order.Enqueue(k);
+    }
+
+    /// <summary>A root as a dictionary key.</summary>
+    internal readonly record struct RootKey(ulong A, ulong B, ulong C, ulong D)
+    {
+        public static RootKey Of(ReadOnlySpan<byte> root) => new(BinaryPrimitives.ReadUInt64LittleEndian(root), BinaryPrimitives.ReadUInt64LittleEndian(root[8..]),
+            BinaryPrimitives.ReadUInt64LittleEndian(root[16..]), BinaryPrimitives.ReadUInt64LittleEndian(root[24..]));
+    }
+}

@@ -1,0 +1,223 @@
+using System.Security.Cryptography;
+using ActorSync.Core.Crypto;
+using ActorSync.Core.Deltas;
+using ActorSync.Core.Encoding;
+using ActorSync.Core.Identity;
+using ActorSync.Core.Operations;
+using ActorSync.Core.Permissions;
+using ActorSync.Core.Replication;
+using ActorSync.Core.Tests.Support;
+using Xunit;
+
+namespace ActorSync.Core.Tests.Rules;
+
+/// <summary>
+/// Deltas authored together share one signature over a hash tree (<see cref="DeltaTree"/>); each
+/// still proves itself alone. Over random batch sizes, orders, duplicates and losses, members
+/// must apply exactly what they apply from deltas signed one by one, and no change to any byte of
+/// a tree delta, nor a proof or signature lifted from a genuine delta, may be applied.
+/// </summary>
+public class TreeSignedDeltaSpecs
+{
+    private static readonly ToolId Chat = new("chat");
+
+    private static IEnumerable<DeltaOp> Entries(int count, string prefix) =>
+        Enumerable.Range(0, count).Select(i => (DeltaOp)new CreateEntry(EntryFields.Of(("text", $"{prefix} {i}"))));
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    [InlineData(6)]
+    public void Members_should_converge_on_tree_signed_batches_over_any_order_duplicates_and_losses(int seed)
+    {
+        var random = new Random(seed);
+        using var ws = TestWorkspace.WithMembers(("ann", Role.Manager), ("bob", Role.Participant));
+        using var cat = new TestMember("cat");
+        Assert.True(ws["ann"].Invite(cat.Card, Role.Participant, ws.Tick(), out var invitation).Ok);
+        ws.SyncAll();
+        var signatures = new HashSet<string>();
+        var treeDeltas = 0;
+        for (var batch = 0; batch < 12; batch++)
+        {
+            var author = ws[random.Next(2) == 0 ? "ann" : "bob"];
+            var count = random.Next(1, 40);
+            var result = author.AuthorMany(Chat, Entries(count, $"batch {batch}"), count, ws.Tick());
+            Assert.True(result.Ok, result.Rejection);
+            Assert.Equal(count, result.Authored.Count);
+            foreach (var d in result.Deltas)
+            {
+                Assert.Equal(count > 1, d.InTree);
+                if (d.InTree) treeDeltas++;
+                signatures.Add(Convert.ToHexString(d.Signature));
+            }
+            if (random.Next(3) == 0) ws.SyncAll();
+        }
+        ws.SyncAll();
+        Assert.Equal(ws["ann"].State.StateHash(), ws["bob"].State.StateHash());
+        Assert.True(treeDeltas > 0);
+        // One signature per tree of up to 16, not one per delta.
+        Assert.True(signatures.Count * 4 < ws["ann"].Log.Count(), $"{signatures.Count} signatures for {ws["ann"].Log.Count()} deltas");
+
+        // A late member gets everything shuffled, some twice, some lost and sent again later.
+        using var late = cat.Join(invitation!);
+        var log = ws["ann"].Log.ToList();
+        var feed = log.Where(_ => random.NextDouble() > 0.1).SelectMany(d => random.Next(4) == 0 ? new[] { d, d } : [d])
+            .OrderBy(_ => random.Next()).Select(Forge.OverTheWire).ToList();
+        for (var at = 0; at < feed.Count;)
+        {
+            var size = Math.Min(feed.Count - at, random.Next(1, 60));
+            late.ReceiveAll(feed.GetRange(at, size));
+            at += size;
+        }
+        foreach (var d in log) late.Receive(Forge.OverTheWire(d));
+
+        Assert.Equal(ws["ann"].State.StateHash(), late.State.StateHash());
+        Assert.Equal(log.Count, late.Log.Count());
+    }
+
+    [Fact]
+    public void No_single_changed_byte_of_a_tree_delta_should_be_applied_and_its_tree_mates_should_still_apply()
+    {
+        using var ws = TestWorkspace.WithMembers(("ann", Role.Manager), ("bob", Role.Participant));
+        var result = ws["ann"].AuthorMany(Chat, Entries(5, "tree"), 5, ws.Tick());
+        Assert.True(result.Ok, result.Rejection);
+        var target = result.Deltas[2];
+        Assert.True(target.InTree);
+
+        // Every byte, each with a changed bit, to a receiver that has already verified the tree's
+        // root through a genuine tree mate (so the remembered root is what a forgery would hit).
+        var bob = ws["bob"];
+        Assert.Equal(ReceiveStatus.Applied, bob.Receive(Forge.OverTheWire(result.Deltas[0]))[0].Status);
+        Assert.Equal(ReceiveStatus.Applied, bob.Receive(Forge.OverTheWire(result.Deltas[1]))[0].Status);
+        var refused = 0;
+        for (var i = 0; i < target.Bytes.Length; i++)
+        {
+            SealedDelta forged;
+            try
+            {
+                forged = Forge.Tampered(target, i, (byte)(1 << i % 8));
+            }
+            catch (WireFormatException)
+            {
+                refused++;
+                continue;
+            }
+            var outcome = bob.Receive(forged)[0];
+            Assert.NotEqual(ReceiveStatus.Applied, outcome.Status);
+            refused++;
+        }
+
+        Assert.Equal(target.Bytes.Length, refused);
+        foreach (var d in result.Deltas.Skip(2)) Assert.Equal(ReceiveStatus.Applied, bob.Receive(Forge.OverTheWire(d))[0].Status);
+        Assert.Equal(ws["ann"].State.StateHash(), bob.State.StateHash());
+    }
+
+    [Fact]
+    public void A_proof_and_signature_lifted_from_a_genuine_delta_should_not_carry_other_content()
+    {
+        // A member who knows the workspace key seals content of its own under ann's id and
+        // attaches the proof and signature of one of ann's real tree deltas: the leaf differs, so
+        // the root does, and the signature does not cover it (also once that root is remembered).
+        using var ws = TestWorkspace.WithMembers(("ann", Role.Manager), ("bob", Role.Participant), ("cat", Role.Participant));
+        var ann = ws["ann"];
+        var genuine = ann.AuthorMany(Chat, Entries(3, "real"), 3, ws.Tick());
+        Assert.True(genuine.Ok, genuine.Rejection);
+        var donor = genuine.Deltas[^1];
+        var header = Forge.NextHeader(ann, ws.Member("ann"), Chat, OpKind.CreateEntry, ws.Tick());
+        var fake = DeltaCrypto.SealForTree(header, new CreateEntry(EntryFields.Of(("text", "not ann's"))), ws["cat"].Keyring, donor.Depth, donor.TreeIndex);
+        var tail = donor.Bytes.AsSpan(donor.ProofStart);
+        tail.CopyTo(fake.Bytes.AsSpan(fake.ProofStart));
+        var bob = ws["bob"];
+        foreach (var d in genuine.Deltas) Assert.Equal(ReceiveStatus.Applied, bob.Receive(Forge.OverTheWire(d))[0].Status);
+
+        var outcome = bob.Receive(Forge.OverTheWire(fake))[0];
+
+        Assert.Equal(ReceiveStatus.Dropped, outcome.Status);
+        Assert.Equal("bad signature", outcome.Reason);
+        Assert.False(DeltaCrypto.VerifySignature(Forge.OverTheWire(fake), ws.Member("ann").Device.Signing.PublicKey));
+    }
+
+    [Fact]
+    public void A_refusal_inside_a_batch_should_leave_what_came_before_it_signed_and_valid()
+    {
+        using var ws = TestWorkspace.WithMembers(("ann", Role.Manager), ("bob", Role.Participant));
+        var tooLong = new string('x', EntryFields.MaxValueBytes + 1);
+        var ops = Entries(6, "before").Append(new CreateEntry(EntryFields.Of(("text", tooLong)))).Concat(Entries(3, "after")).ToList();
+
+        var result = ws["ann"].AuthorMany(Chat, ops, ops.Count, ws.Tick());
+
+        Assert.False(result.Ok);
+        Assert.Equal(6, result.Authored.Count);
+        Assert.Equal(6, result.Deltas.Count);
+        var key = ws.Member("ann").Device.Signing.PublicKey;
+        Assert.All(result.Deltas, d => Assert.True(d.InTree && DeltaCrypto.VerifySignature(Forge.OverTheWire(d), key)));
+        ws.SyncAll();
+        Assert.Equal(ws["ann"].State.StateHash(), ws["bob"].State.StateHash());
+    }
+
+    [Fact]
+    public void File_chunks_signed_together_should_reach_the_chunk_store_as_signed()
+    {
+        using var ann = new TestMember("ann");
+        using var bob = new TestMember("bob");
+        var now = 1_700_000_000_000L;
+        var store = new MemoryChunkStore();
+        using var owner = Replica.Create(WorkspaceId.New(), "files", ann.Account, ann.Device, ann.Card, now, out _, store);
+        var files = owner.State.DefaultTool(ToolKind.Files) ?? new ToolId("files");
+        if (owner.State.DefaultTool(ToolKind.Files) is null)
+            Assert.True(owner.Author(ToolId.Workspace, new AddTool(files, ToolKind.Files, "Files"), now += 7).Ok);
+        Assert.True(owner.Invite(bob.Card, Role.Participant, now += 7, out var invitation).Ok);
+        var chunks = Enumerable.Range(0, 20).Select(_ => RandomNumberGenerator.GetBytes(64 * 1024)).ToList();
+        // A repeat within the batch is authored once: the lazy sequence sees the first one applied.
+        var ops = chunks.Append(chunks[3]).Select(c => new StoreChunk(c)).Where(c => owner.State.FilesOf(files)?.ChunkDelta(c.Hash) is null);
+
+        var stored = owner.AuthorMany(files, ops, 21, now += 7);
+
+        Assert.True(stored.Ok, stored.Rejection);
+        Assert.Equal(20, stored.Deltas.Count);
+        Assert.Equal(2, stored.Deltas.Select(d => Convert.ToHexString(d.Signature)).Distinct().Count());
+        using var member = Replica.Join(invitation!, bob.Account, bob.Device, new MemoryChunkStore());
+        // The owner's log reads chunk deltas back from its store.
+        foreach (var d in owner.Log) Assert.Equal(ReceiveStatus.Applied, member.Receive(Forge.OverTheWire(d))[0].Status);
+        foreach (var c in chunks) Assert.Equal(c, member.ReadChunk(files, SHA256.HashData(c)));
+        Assert.Equal(owner.State.StateHash(), member.State.StateHash());
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(DeltaTree.MaxDepth + 1)]
+    public void A_tree_delta_with_an_impossible_depth_should_not_decode(int depth)
+    {
+        using var ws = TestWorkspace.WithMembers(("ann", Role.Manager));
+        var result = ws["ann"].AuthorMany(Chat, Entries(2, "x"), 2, ws.Tick());
+        var bytes = result.Deltas[0].Bytes.ToArray();
+        bytes[result.Deltas[0].ProofStart] = (byte)depth;
+
+        Assert.Throws<WireFormatException>(() => DeltaCodec.Decode(bytes));
+    }
+
+    [Fact]
+    public void A_tree_index_beyond_its_depth_should_not_decode()
+    {
+        using var ws = TestWorkspace.WithMembers(("ann", Role.Manager));
+        var result = ws["ann"].AuthorMany(Chat, Entries(2, "x"), 2, ws.Tick());
+        var delta = result.Deltas[1];
+        Assert.Equal(1, delta.Depth);
+        var bytes = delta.Bytes.ToArray();
+        bytes[delta.ProofStart + 2] = 2;
+
+        Assert.Throws<WireFormatException>(() => DeltaCodec.Decode(bytes));
+    }
+
+    [Theory]
+    [InlineData(1, 0)]
+    [InlineData(2, 1)]
+    [InlineData(3, 2)]
+    [InlineData(16, 4)]
+    [InlineData(17, DeltaTree.MaxDepth)]
+    [InlineData(1000, DeltaTree.MaxDepth)]
+    public void The_tree_depth_should_hold_the_batch_up_to_the_maximum(int count, int depth) => Assert.Equal(depth, DeltaTree.DepthFor(count));
+}
