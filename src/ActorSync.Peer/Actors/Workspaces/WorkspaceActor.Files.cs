@@ -74,18 +74,21 @@ public sealed partial class WorkspaceActor
     private static Refused? CheckChunks(IReadOnlyList<byte[]> chunks) =>
         chunks.FirstOrDefault(c => c.Length is 0 or > StoreChunk.MaxSize) is { } bad ? new Refused($"a chunk of {bad.Length} bytes (1 to {StoreChunk.MaxSize})") : null;
 
-    /// <summary>
-    /// Authors a StoreChunk per chunk the workspace does not hold yet, signed together (a repeat
-    /// within the batch is found too: authoring applies at once, and the sequence is lazy).
-    /// </summary>
+    /// <summary>Authors a StoreChunk per chunk the workspace does not hold yet, signed together.</summary>
     private List<SealedDelta> AuthorChunks(ToolId tool, IReadOnlyList<byte[]> chunks, out string? rejection)
     {
-        // Hashed once, here: applying a chunk indexes it by the same hash.
-        var fresh = chunks.Select(data => new StoreChunk(data)).Where(chunk => _replica!.State.FilesOf(tool)?.ChunkDelta(chunk.Hash) is null);
-        var stored = _replica!.AuthorMany(tool, fresh, chunks.Count, _peer.NowMillis);
+        var stored = _replica!.AuthorMany(tool, FreshChunks(tool, chunks), chunks.Count, _peer.NowMillis);
         rejection = stored.Rejection;
         return [.. stored.Deltas];
     }
+
+    /// <summary>
+    /// The chunks the workspace does not hold yet, decided as they are authored (the sequence is
+    /// lazy, and authoring applies at once: a repeat within the batch is found too). Each is
+    /// hashed once, here: applying it indexes it by the same hash.
+    /// </summary>
+    private IEnumerable<DeltaOp> FreshChunks(ToolId tool, IEnumerable<byte[]> chunks) =>
+        chunks.Select(data => new StoreChunk(data)).Where(chunk => _replica!.State.FilesOf(tool)?.ChunkDelta(chunk.Hash) is null);
 
     /// <param name="wholeFile">Answer <see cref="Authored"/>, as to <see cref="PutFileContent"/>, rather than <see cref="UploadFinished"/>.</param>
     private void FinishFile(FinishUpload finish, bool wholeFile = false)
@@ -100,28 +103,27 @@ public sealed partial class WorkspaceActor
             Sender.Tell(new Refused($"a file of at most {OpCodec.MaxChunks} chunks (this one has {finish.Chunks.Count})", 413));
             return;
         }
-        var deltas = AuthorChunks(tool, finish.LastChunks, out var rejection);
-        if (rejection is not null)
+        // The last chunks and the file's version are signed together (for a small file, one
+        // signature instead of two). The version is authored only once every chunk it names is held.
+        var incomplete = false;
+        IEnumerable<DeltaOp> ChunksThenVersion()
         {
-            CommitDeltas(deltas, new Refused(rejection));
+            foreach (var chunk in FreshChunks(tool, finish.LastChunks)) yield return chunk;
+            var files = _replica!.State.FilesOf(tool);
+            if (incomplete = finish.Chunks.Any(c => files?.ChunkDelta(c.Hash) is null)) yield break;
+            yield return new PutFile(finish.Name, finish.Size, finish.ContentHash, finish.Chunks);
+        }
+        var authored = _replica!.AuthorMany(tool, ChunksThenVersion(), finish.LastChunks.Count + 1, _peer.NowMillis);
+        if (!authored.Ok || incomplete)
+        {
+            CommitDeltas(authored.Deltas, new Refused(authored.Rejection ?? "the upload names content this workspace does not hold (send every chunk first)",
+                authored.Ok ? 409 : 400));
             return;
         }
-        var files = _replica!.State.FilesOf(tool);
-        if (finish.Chunks.Any(c => files?.ChunkDelta(c.Hash) is null))
-        {
-            CommitDeltas(deltas, new Refused("the upload names content this workspace does not hold (send every chunk first)", 409));
-            return;
-        }
-        var version = _replica.Author(tool, new PutFile(finish.Name, finish.Size, finish.ContentHash, finish.Chunks), _peer.NowMillis);
-        if (!version.Ok)
-        {
-            CommitDeltas(deltas, new Refused(version.Rejection!));
-            return;
-        }
-        deltas.AddRange(version.Deltas);
-        var stored = deltas.Take(deltas.Count - version.Deltas.Count).ToList();
-        CommitDeltas(deltas, wholeFile ? new Authored(version.Last.Id)
-            : new UploadFinished(version.Last.Id, stored.Count, stored.Sum(d => (long)d.Bytes.Length), WorkspaceViews.Files(_replica, finish.Name)));
+        var version = authored.Authored[^1];
+        var stored = authored.Deltas.Where(d => d.Header.Kind == OpKind.StoreChunk).ToList();
+        CommitDeltas(authored.Deltas, wholeFile ? new Authored(version)
+            : new UploadFinished(version, stored.Count, stored.Sum(d => (long)d.Bytes.Length), WorkspaceViews.Files(_replica, finish.Name)));
     }
 
     /// <summary>A whole small file in one message: cut and stored as an upload would be, in one write.</summary>
