@@ -121,9 +121,7 @@ public static class DeltaCrypto
     /// <summary>The root of the tree a format-2 delta claims to belong to.</summary>
     internal static void RootOf(SealedDelta delta, Span<byte> root)
     {
-        Span<byte> leaf = stackalloc byte[DeltaTree.HashSize];
-        DeltaTree.Leaf(delta.LeafPart, leaf);
-        DeltaTree.Root(leaf, delta.Proof, root);
+        DeltaTree.Root(delta.LeafHash, delta.Proof, root);
     }
 
     /// <summary>Decrypts and decodes the payload of a delta whose signature was already checked.</summary>

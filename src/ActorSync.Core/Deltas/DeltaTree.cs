@@ -38,8 +38,6 @@ public static class DeltaTree
         return depth;
     }
 
-    public static void Leaf(ReadOnlySpan<byte> leafPart, Span<byte> hash) => SHA256.HashData(leafPart, hash);
-
     private static void Node(ReadOnlySpan<byte> left, ReadOnlySpan<byte> right, Span<byte> hash)
     {
         Span<byte> input = stackalloc byte[1 + 2 * HashSize];
@@ -86,7 +84,7 @@ public static class DeltaTree
         // levels[0] holds the leaves; levels[depth] the root. Unused positions stay zero.
         var levels = new byte[depth + 1][];
         for (var level = 0; level <= depth; level++) levels[level] = new byte[(width >> level) * HashSize];
-        for (var i = 0; i < deltas.Count; i++) Leaf(deltas[i].LeafPart, levels[0].AsSpan(i * HashSize, HashSize));
+        for (var i = 0; i < deltas.Count; i++) deltas[i].LeafHash.CopyTo(levels[0].AsSpan(i * HashSize, HashSize));
         for (var level = 1; level <= depth; level++)
         {
             var below = levels[level - 1];

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using ActorSync.Core.Causality;
 
 namespace ActorSync.Core.Deltas;
@@ -53,6 +54,31 @@ public sealed class SealedDelta
     internal ReadOnlySpan<byte> SignedPart => Bytes.AsSpan(0, Bytes.Length - Crypto.Signing.SignatureSize);
 
     internal ReadOnlySpan<byte> Signature => Bytes.AsSpan(Bytes.Length - Crypto.Signing.SignatureSize);
+
+    private byte[]? _leafHash;
+
+    /// <summary>
+    /// SHA-256 of <see cref="LeafPart"/>, this delta's leaf in its tree; computed once (signing,
+    /// verifying and <see cref="Digest"/> all need it, and for file content each is a pass over
+    /// the chunk). The leaf part is final once sealed: only the proof and signature come later.
+    /// </summary>
+    internal byte[] LeafHash => _leafHash ??= SHA256.HashData(LeafPart);
+
+    /// <summary>
+    /// A digest of all of this delta's bytes, which the journal records beside file content kept
+    /// in the chunk pack (to find damaged content on recovery) and the log compares duplicates
+    /// by. Format 1: SHA-256 of the bytes. Format 2: SHA-256 of the leaf hash, proof and
+    /// signature, so it costs no second pass over the content.
+    /// </summary>
+    public byte[] Digest()
+    {
+        if (!InTree) return SHA256.HashData(Bytes);
+        var tail = Bytes.AsSpan(ProofStart);
+        Span<byte> input = stackalloc byte[DeltaTree.HashSize + tail.Length];
+        LeafHash.CopyTo(input);
+        tail.CopyTo(input[DeltaTree.HashSize..]);
+        return SHA256.HashData(input);
+    }
 
     public override string ToString() => $"delta {Id} {Header.Kind} on {Header.Tool}";
 }

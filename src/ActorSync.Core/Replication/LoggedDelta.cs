@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using ActorSync.Core.Causality;
 using ActorSync.Core.Deltas;
 using ActorSync.Core.Operations;
@@ -48,7 +47,7 @@ public sealed class LoggedDelta
     /// <summary>Where the chunk store holds the sealed bytes, when the log does not.</summary>
     public ChunkLocation? Stored { get; }
 
-    /// <summary>SHA-256 of the sealed bytes, for a delta in the store (null for one held in memory).</summary>
+    /// <summary><see cref="SealedDelta.Digest"/> of the sealed bytes, for a delta in the store (null for one held in memory).</summary>
     public byte[]? Sha256 { get; }
 
     /// <summary>The sealed bytes held in memory, parsed or not (null for a delta in the store).</summary>
@@ -61,14 +60,14 @@ public sealed class LoggedDelta
 
     /// <summary>The digest lets a duplicate be told from a replay (same id, other bytes) without reading the store.</summary>
     public static LoggedDelta InStore(SealedDelta delta, ChunkLocation at) =>
-        new(delta.Id, delta.Header.Kind, delta.Header, delta.Bytes.Length, null, null, at, SHA256.HashData(delta.Bytes));
+        new(delta.Id, delta.Header.Kind, delta.Header, delta.Bytes.Length, null, null, at, delta.Digest());
 
     /// <summary>A delta in the store known by header, length and digest only (recovered from an image).</summary>
     internal static LoggedDelta InStore(DeltaHeader header, int length, ChunkLocation at, byte[] digest) =>
         new(header.Id, header.Kind, header, length, null, null, at, digest);
 
-    /// <summary>Whether <paramref name="bytes"/> are exactly this delta's.</summary>
-    public bool SameBytes(ReadOnlySpan<byte> bytes) => HeldBytes is { } held
-        ? held.AsSpan().SequenceEqual(bytes)
-        : bytes.Length == Length && SHA256.HashData(bytes).AsSpan().SequenceEqual(Sha256);
+    /// <summary>Whether <paramref name="delta"/> has exactly this delta's bytes.</summary>
+    public bool SameBytes(SealedDelta delta) => HeldBytes is { } held
+        ? held.AsSpan().SequenceEqual(delta.Bytes)
+        : delta.Bytes.Length == Length && delta.Digest().AsSpan().SequenceEqual(Sha256);
 }

@@ -55,7 +55,7 @@ public sealed partial class Replica
         if (h.Workspace != Id) return Single(outcomes, h.Id, ReceiveStatus.Dropped, "another workspace's delta");
         if (_log.TryGetValue(h.Id, out var known))
         {
-            return known.SameBytes(delta.Bytes)
+            return known.SameBytes(delta)
                 ? Single(outcomes, h.Id, ReceiveStatus.Duplicate)
                 : Single(outcomes, h.Id, ReceiveStatus.Dropped, "replay: a different delta under an id already applied");
         }

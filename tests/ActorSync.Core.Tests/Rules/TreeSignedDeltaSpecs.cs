@@ -186,6 +186,34 @@ public class TreeSignedDeltaSpecs
         Assert.Equal(owner.State.StateHash(), member.State.StateHash());
     }
 
+    [Fact]
+    public void The_digest_of_a_tree_delta_should_change_with_any_byte_of_it()
+    {
+        // The journal keeps this digest for content in the chunk pack and recovery compares the
+        // pack's bytes with it: damage anywhere, the proof and signature included, must show.
+        using var ws = TestWorkspace.WithMembers(("ann", Role.Manager));
+        var result = ws["ann"].AuthorMany(Chat, Entries(3, "digest"), 3, ws.Tick());
+        var delta = result.Deltas[1];
+        var digest = delta.Digest();
+        Assert.Equal(digest, Forge.OverTheWire(delta).Digest());
+        var compared = 0;
+        for (var i = 0; i < delta.Bytes.Length; i++)
+        {
+            SealedDelta damaged;
+            try
+            {
+                damaged = Forge.Tampered(delta, i, (byte)(1 << i % 8));
+            }
+            catch (WireFormatException)
+            {
+                continue;
+            }
+            Assert.NotEqual(digest, damaged.Digest());
+            compared++;
+        }
+        Assert.True(compared > delta.Bytes.Length / 2, $"{compared} of {delta.Bytes.Length} damaged copies decoded");
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(DeltaTree.MaxDepth + 1)]

@@ -115,10 +115,11 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
         var at = new ChunkLocation(stored.Offset, stored.Length);
         try
         {
-            var bytes = _chunks.Read(at);
-            if (!System.Security.Cryptography.SHA256.HashData(bytes).AsSpan().SequenceEqual(stored.Sha256.Span))
+            // Parsed first (bounds-checked, as any bytes), then compared whole by their digest.
+            var delta = DeltaCodec.Decode(_chunks.Read(at));
+            if (!delta.Digest().AsSpan().SequenceEqual(stored.Sha256.Span))
                 throw new IOException("its bytes do not match the digest the journal recorded");
-            _replica!.Recover(DeltaCodec.Decode(bytes), at);
+            _replica!.Recover(delta, at);
         }
         catch (Exception e) when (e is IOException or Core.Encoding.WireFormatException)
         {
