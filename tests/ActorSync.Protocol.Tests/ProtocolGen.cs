@@ -51,7 +51,7 @@ internal static class ProtocolGen
         {
             var e = new DeltasRecorded();
             e.Sealed.AddRange(bs);
-            foreach (var (offset, length, sha) in stored) e.Stored.Add(new DeltasRecorded.Types.Stored { Offset = offset, Length = length, Sha256 = sha });
+            foreach (var (offset, length, sha) in stored) e.Stored.Add(new DeltasRecorded.Types.Stored { Offset = offset, Length = length, Digest = sha });
             return (IMessage)e;
         }),
         [typeof(KeyringRecorded)] = Bytes.Select(b => (IMessage)new KeyringRecorded { Wrapped = b }),

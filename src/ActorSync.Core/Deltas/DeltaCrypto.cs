@@ -43,8 +43,7 @@ public static class DeltaCrypto
     internal static SealedDelta SealForTree(DeltaHeader header, DeltaOp op, EpochKeyring keyring, int depth, int index)
     {
         if (depth is < 1 or > DeltaTree.MaxDepth || index < 0 || index >= 1 << depth) throw new ArgumentOutOfRangeException(nameof(index));
-        var delta = SealCore(header, op, keyring, DeltaCodec.TreeFormatVersion, DeltaTree.ProofSize(depth) + Signing.SignatureSize, depth, index);
-        return delta;
+        return SealCore(header, op, keyring, DeltaCodec.TreeFormatVersion, DeltaTree.ProofSize(depth) + Signing.SignatureSize, depth, index);
     }
 
     private static SealedDelta SealCore(DeltaHeader header, DeltaOp op, EpochKeyring keyring, byte version, int tailLength, int depth, int index)
@@ -70,6 +69,7 @@ public static class DeltaCrypto
         head.VarUInt((ulong)ctLength);
         var ctStart = head.Length;
         var proofStart = ctStart + ctLength;
+        if (proofStart + tailLength > DeltaCodec.MaxDeltaSize) throw new ArgumentException("operation too large for one delta", nameof(op));
         var bytes = new byte[proofStart + tailLength];
         head.WrittenSpan.CopyTo(bytes);
 
@@ -104,9 +104,9 @@ public static class DeltaCrypto
         if (!delta.InTree) return Signing.Verify(deviceKey, delta.SignedPart, delta.Signature);
         Span<byte> root = stackalloc byte[DeltaTree.HashSize];
         RootOf(delta, root);
-        if (verified is not null && verified.Contains(root, deviceKey, delta.Signature)) return true;
+        if (verified is not null && verified.Contains(root, delta.Depth, deviceKey, delta.Signature)) return true;
         if (!VerifyRoot(delta, root, deviceKey)) return false;
-        verified?.Add(root, deviceKey, delta.Signature);
+        verified?.Add(root, delta.Depth, deviceKey, delta.Signature);
         return true;
     }
 

@@ -81,6 +81,9 @@ public static class DeltaTree
     {
         var width = 1 << depth;
         if (depth is < 1 or > MaxDepth || deltas.Count is 0 || deltas.Count > width) throw new ArgumentException("deltas do not fit the tree", nameof(deltas));
+        for (var i = 0; i < deltas.Count; i++)
+            if (deltas[i].Bytes[0] != DeltaCodec.TreeFormatVersion || deltas[i].Depth != depth || deltas[i].TreeIndex != i)
+                throw new ArgumentException("a delta was sealed for another place in the tree", nameof(deltas));
         // levels[0] holds the leaves; levels[depth] the root. Unused positions stay zero.
         var levels = new byte[depth + 1][];
         for (var level = 0; level <= depth; level++) levels[level] = new byte[(width >> level) * HashSize];
@@ -98,7 +101,6 @@ public static class DeltaTree
         for (var i = 0; i < deltas.Count; i++)
         {
             var d = deltas[i];
-            if (d.Depth != depth || d.TreeIndex != i) throw new ArgumentException("a delta was sealed for another place in the tree", nameof(deltas));
             var proof = d.Bytes.AsSpan(d.ProofStart, ProofSize(depth));
             var index = i;
             for (var level = 0; level < depth; level++, index >>= 1)

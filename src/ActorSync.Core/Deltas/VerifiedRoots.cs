@@ -4,7 +4,7 @@ using NSec.Cryptography;
 namespace ActorSync.Core.Deltas;
 
 /// <summary>
-/// Tree roots whose signature one replica has verified, with the key and signature it verified:
+/// Tree roots whose signature one replica has verified, with the depth, key and signature it verified:
 /// the other deltas of the same tree (up to 15) then cost two hashes each instead of an Ed25519
 /// verification. Bounded (a tree's deltas arrive together); not thread-safe: one per replica, used
 /// on its thread.
@@ -14,23 +14,24 @@ public sealed class VerifiedRoots
     /// <summary>Trees a replica is taking in at once (one frame, a catch-up batch) are far fewer.</summary>
     private const int Capacity = 256;
 
-    private readonly Dictionary<RootKey, (PublicKey Key, byte[] Signature)> _roots = [];
+    private readonly Dictionary<RootKey, (int Depth, PublicKey Key, byte[] Signature)> _roots = [];
     private readonly Queue<RootKey> _order = new();
 
     public int Count => _roots.Count;
 
-    /// <summary>True only for the same root, the same key and the same signature bytes as verified.</summary>
-    public bool Contains(ReadOnlySpan<byte> root, PublicKey key, ReadOnlySpan<byte> signature) =>
+    /// <summary>True only for the same root, depth, key and signature bytes as verified (the signed message holds the depth too).</summary>
+    public bool Contains(ReadOnlySpan<byte> root, int depth, PublicKey key, ReadOnlySpan<byte> signature) =>
         _roots.TryGetValue(RootKey.Of(root), out var known)
+        && known.Depth == depth
         && (ReferenceEquals(known.Key, key) || known.Key.Equals(key))
         && known.Signature.AsSpan().SequenceEqual(signature);
 
-    public void Add(ReadOnlySpan<byte> root, PublicKey key, ReadOnlySpan<byte> signature)
+    public void Add(ReadOnlySpan<byte> root, int depth, PublicKey key, ReadOnlySpan<byte> signature)
     {
         var k = RootKey.Of(root);
         if (_roots.ContainsKey(k)) return;
         if (_roots.Count >= Capacity) _roots.Remove(_order.Dequeue());
-        _roots[k] = (key, signature.ToArray());
+        _roots[k] = (depth, key, signature.ToArray());
         _order.Enqueue(k);
     }
 

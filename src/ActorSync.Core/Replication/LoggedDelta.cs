@@ -28,7 +28,7 @@ public sealed class LoggedDelta
         _inMemory = inMemory;
         _unparsed = unparsed;
         Stored = stored;
-        Sha256 = digest;
+        Digest = digest;
     }
 
     public DeltaId Id { get; }
@@ -48,7 +48,7 @@ public sealed class LoggedDelta
     public ChunkLocation? Stored { get; }
 
     /// <summary><see cref="SealedDelta.Digest"/> of the sealed bytes, for a delta in the store (null for one held in memory).</summary>
-    public byte[]? Sha256 { get; }
+    public byte[]? Digest { get; }
 
     /// <summary>The sealed bytes held in memory, parsed or not (null for a delta in the store).</summary>
     public byte[]? HeldBytes => _inMemory?.Bytes ?? _unparsed;
@@ -69,5 +69,5 @@ public sealed class LoggedDelta
     /// <summary>Whether <paramref name="delta"/> has exactly this delta's bytes.</summary>
     public bool SameBytes(SealedDelta delta) => HeldBytes is { } held
         ? held.AsSpan().SequenceEqual(delta.Bytes)
-        : delta.Bytes.Length == Length && delta.Digest().AsSpan().SequenceEqual(Sha256);
+        : delta.Bytes.Length == Length && delta.Digest().AsSpan().SequenceEqual(Digest);
 }

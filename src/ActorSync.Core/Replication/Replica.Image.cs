@@ -91,7 +91,7 @@ public sealed partial class Replica
         w.VarUInt((ulong)logged.Length);
         w.VarUInt((ulong)logged.Stored!.Value.Offset);
         w.VarUInt((ulong)logged.Stored.Value.Length);
-        w.Raw(logged.Sha256);
+        w.Raw(logged.Digest);
     }
 
     /// <summary>

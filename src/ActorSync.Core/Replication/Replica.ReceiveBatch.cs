@@ -63,7 +63,7 @@ public sealed partial class Replica
             DeltaCrypto.RootOf(delta, roots[i]);
         });
         var verdicts = new bool?[deltas.Count];
-        var firstOfTree = new Dictionary<VerifiedRoots.RootKey, int>();
+        var firstOfTree = new Dictionary<(VerifiedRoots.RootKey Root, VerifiedRoots.RootKey SignatureR, VerifiedRoots.RootKey SignatureS, int Depth), int>();
         var sameTree = new int[work.Count];
         var checks = new List<int>(work.Count);
         for (var i = 0; i < work.Count; i++)
@@ -75,16 +75,15 @@ public sealed partial class Replica
                 continue;
             }
             var delta = deltas[work[i].Index];
-            if (_verifiedRoots.Contains(root, work[i].Key, delta.Signature))
+            if (_verifiedRoots.Contains(root, delta.Depth, work[i].Key, delta.Signature))
             {
                 verdicts[work[i].Index] = true;
                 continue;
             }
-            // Same root, key and signature bytes: one verification decides them all. Anything
-            // else claiming a root already seen (only a forgery would) is verified on its own.
-            var tree = VerifiedRoots.RootKey.Of(root);
-            if (firstOfTree.TryGetValue(tree, out var first) && ReferenceEquals(work[first].Key, work[i].Key)
-                && deltas[work[first].Index].Signature.SequenceEqual(delta.Signature))
+            // Same root, depth, signature bytes and key: one verification decides them all (a
+            // forged copy with other signature bytes is a tree of its own, verified alone).
+            var tree = (VerifiedRoots.RootKey.Of(root), VerifiedRoots.RootKey.Of(delta.Signature), VerifiedRoots.RootKey.Of(delta.Signature[32..]), delta.Depth);
+            if (firstOfTree.TryGetValue(tree, out var first) && ReferenceEquals(work[first].Key, work[i].Key))
             {
                 sameTree[i] = first;
                 continue;
@@ -104,7 +103,8 @@ public sealed partial class Replica
             if (verdicts[work[i].Index] is not null) continue;
             var verdict = results[sameTree[i]];
             verdicts[work[i].Index] = verdict;
-            if (verdict && sameTree[i] == i && roots[i] is { } root) _verifiedRoots.Add(root, work[i].Key, deltas[work[i].Index].Signature);
+            if (verdict && sameTree[i] == i && roots[i] is { } root)
+                _verifiedRoots.Add(root, deltas[work[i].Index].Depth, work[i].Key, deltas[work[i].Index].Signature);
         }
         return verdicts;
     }

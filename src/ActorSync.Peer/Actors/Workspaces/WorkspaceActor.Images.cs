@@ -307,7 +307,7 @@ public sealed partial class WorkspaceActor
     /// <summary>The sealed bytes of a logged delta for a frame; null (logged) when its place in the chunk pack cannot be read.</summary>
     private ByteString? ReadLogged(LoggedDelta logged)
     {
-        // Wrapped, not copied: a logged delta's bytes are never written again.
+        // Wrapped, not copied: a logged delta's bytes are final once the replica hands it out.
         if (logged.HeldBytes is { } held) return UnsafeByteOperations.UnsafeWrap(held);
         try
         {

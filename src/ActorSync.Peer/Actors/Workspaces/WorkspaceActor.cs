@@ -117,7 +117,7 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
         {
             // Parsed first (bounds-checked, as any bytes), then compared whole by their digest.
             var delta = DeltaCodec.Decode(_chunks.Read(at));
-            if (!delta.Digest().AsSpan().SequenceEqual(stored.Sha256.Span))
+            if (!delta.Digest().AsSpan().SequenceEqual(stored.Digest.Span))
                 throw new IOException("its bytes do not match the digest the journal recorded");
             _replica!.Recover(delta, at);
         }
@@ -352,9 +352,10 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
         var e = new DeltasRecorded();
         foreach (var d in deltas)
         {
-            // Wrapped, not copied: a logged delta's bytes are never written again (the log compares them as they are).
+            // Wrapped, not copied: a logged delta's bytes are final once the replica hands it out (a tree's
+            // proofs and signature are filled in before AuthorMany returns) and never written again.
             if (d.HeldBytes is { } held) e.Sealed.Add(UnsafeByteOperations.UnsafeWrap(held));
-            else e.Stored.Add(new DeltasRecorded.Types.Stored { Offset = d.Stored!.Value.Offset, Length = d.Stored.Value.Length, Sha256 = ByteString.CopyFrom(d.Sha256) });
+            else e.Stored.Add(new DeltasRecorded.Types.Stored { Offset = d.Stored!.Value.Offset, Length = d.Stored.Value.Length, Digest = ByteString.CopyFrom(d.Digest) });
         }
         if (e.Stored.Count > 0) _chunks.Flush();
         return e;
