@@ -14,14 +14,15 @@ public sealed class VerifiedRoots
     /// <summary>Trees a replica is taking in at once (one frame, a catch-up batch) are far fewer.</summary>
     private const int Capacity = 256;
 
-    private readonly Dictionary<RootKey, (int Depth, PublicKey Key, byte[] Signature)> _roots = [];
-    private readonly Queue<RootKey> _order = new();
+    // Made on first use: a replica that never meets a tree (most of 1,000 idle workspaces) keeps none.
+    private Dictionary<RootKey, (int Depth, PublicKey Key, byte[] Signature)>? _roots;
+    private Queue<RootKey>? _order;
 
-    public int Count => _roots.Count;
+    public int Count => _roots?.Count ?? 0;
 
     /// <summary>True only for the same root, depth, key and signature bytes as verified (the signed message holds the depth too).</summary>
     public bool Contains(ReadOnlySpan<byte> root, int depth, PublicKey key, ReadOnlySpan<byte> signature) =>
-        _roots.TryGetValue(RootKey.Of(root), out var known)
+        _roots is not null && _roots.TryGetValue(RootKey.Of(root), out var known)
         && known.Depth == depth
         && (ReferenceEquals(known.Key, key) || known.Key.Equals(key))
         && known.Signature.AsSpan().SequenceEqual(signature);
@@ -29,6 +30,8 @@ public sealed class VerifiedRoots
     public void Add(ReadOnlySpan<byte> root, int depth, PublicKey key, ReadOnlySpan<byte> signature)
     {
         var k = RootKey.Of(root);
+        _roots ??= [];
+        _order ??= new Queue<RootKey>();
         if (_roots.ContainsKey(k)) return;
         if (_roots.Count >= Capacity) _roots.Remove(_order.Dequeue());
         _roots[k] = (depth, key, signature.ToArray());

@@ -52,8 +52,25 @@ public sealed partial class Replica
             (work ??= []).Add((i, key));
         }
         if (work is null) return null;
-        // Deltas of one tree share a signature: their roots are found first (hashes, in parallel
-        // for file chunks), and each root is verified once (or not at all when verified before).
+        var verdicts = new bool?[deltas.Count];
+        var trees = false;
+        foreach (var (index, _) in work) trees |= deltas[index].InTree;
+        if (!trees)
+        {
+            // Deltas signed alone (a single post, what most frames between online peers carry).
+            ForEach(work.Count, i => verdicts[work[i].Index] = DeltaCrypto.VerifySignature(deltas[work[i].Index], work[i].Key));
+            return verdicts;
+        }
+        TreeVerdicts(deltas, work, verdicts);
+        return verdicts;
+    }
+
+    /// <summary>
+    /// Deltas of one tree share a signature: their roots are found first (hashes, in parallel for
+    /// file chunks), and each root is verified once (or not at all when verified before).
+    /// </summary>
+    private void TreeVerdicts(IReadOnlyList<SealedDelta> deltas, List<(int Index, PublicKey Key)> work, bool?[] verdicts)
+    {
         var roots = new byte[work.Count][];
         ForEach(work.Count, i =>
         {
@@ -62,7 +79,6 @@ public sealed partial class Replica
             roots[i] = new byte[DeltaTree.HashSize];
             DeltaCrypto.RootOf(delta, roots[i]);
         });
-        var verdicts = new bool?[deltas.Count];
         var firstOfTree = new Dictionary<(VerifiedRoots.RootKey Root, VerifiedRoots.RootKey SignatureR, VerifiedRoots.RootKey SignatureS, int Depth), int>();
         var sameTree = new int[work.Count];
         var checks = new List<int>(work.Count);
@@ -106,7 +122,6 @@ public sealed partial class Replica
             if (verdict && sameTree[i] == i && roots[i] is { } root)
                 _verifiedRoots.Add(root, deltas[work[i].Index].Depth, work[i].Key, deltas[work[i].Index].Signature);
         }
-        return verdicts;
     }
 
     /// <summary>Runs <paramref name="body"/> for 0..count-1, spread over the cores from <see cref="ParallelVerifyFrom"/> items.</summary>
