@@ -159,6 +159,28 @@ public class TreeSignedDeltaSpecs
     }
 
     [Fact]
+    public void A_batch_whose_operations_throw_midway_should_still_leave_what_it_applied_signed()
+    {
+        // The sequence is lazy (the actor's decides as it goes): whatever ends the batch, no delta
+        // the replica applied stays unsigned in its log.
+        using var ws = TestWorkspace.WithMembers(("ann", Role.Manager), ("bob", Role.Participant));
+        IEnumerable<DeltaOp> ThreeThenFail()
+        {
+            foreach (var op in Entries(3, "before the fault")) yield return op;
+            throw new IOException("the source of the batch failed");
+        }
+
+        Assert.Throws<IOException>(() => ws["ann"].AuthorMany(Chat, ThreeThenFail(), 8, ws.Tick()));
+
+        var key = ws.Member("ann").Device.Signing.PublicKey;
+        var authored = ws["ann"].Log.Where(d => d.InTree).ToList();
+        Assert.Equal(3, authored.Count);
+        Assert.All(authored, d => Assert.True(DeltaCrypto.VerifySignature(Forge.OverTheWire(d), key)));
+        ws.SyncAll();
+        Assert.Equal(ws["ann"].State.StateHash(), ws["bob"].State.StateHash());
+    }
+
+    [Fact]
     public void File_chunks_signed_together_should_reach_the_chunk_store_as_signed()
     {
         using var ann = new TestMember("ann");
