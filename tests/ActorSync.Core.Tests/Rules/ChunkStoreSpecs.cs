@@ -41,11 +41,7 @@ public class ChunkStoreSpecs
         using var bob = new TestMember("bob");
         var now = 1_700_000_000_000L;
         var annStore = new CountingStore();
-        using var owner = Replica.Create(WorkspaceId.New(), "files", ann.Account, ann.Device, ann.Card, now, out _, annStore);
-        var files = owner.State.DefaultTool(ToolKind.Files) ?? new ToolId("files");
-        if (owner.State.DefaultTool(ToolKind.Files) is null)
-            Assert.True(owner.Author(ToolId.Workspace, new AddTool(files, ToolKind.Files, "Files"), now += 7).Ok);
-        Assert.True(owner.Invite(bob.Card, Role.Participant, now += 7, out var invitation).Ok);
+        using var owner = FilesWorkspace.Create(ann, bob, annStore, ref now, out var files, out var invitation);
         var data = RandomNumberGenerator.GetBytes(10_000);
         var stored = owner.Author(files, new StoreChunk(data), now += 7);
         Assert.True(stored.Ok);
@@ -61,7 +57,7 @@ public class ChunkStoreSpecs
 
         // A member receives it through the network path: it goes to that member's store.
         var bobStore = new CountingStore();
-        using var joined = Replica.Join(invitation!, bob.Account, bob.Device, bobStore);
+        using var joined = Replica.Join(invitation, bob.Account, bob.Device, bobStore);
         foreach (var d in owner.Log) joined.Receive(Forge.OverTheWire(d));
         Assert.Equal(owner.State.StateHash(), joined.State.StateHash());
         Assert.Equal(1, bobStore.Appends);
@@ -75,7 +71,7 @@ public class ChunkStoreSpecs
         // Recovery from where the store holds it appends nothing; a delta recovered without a place stays in memory.
         var recoveredStore = new CountingStore();
         var at = recoveredStore.Append(stored.Last.Bytes);
-        using var recovered = Replica.Join(invitation!, bob.Account, bob.Device, recoveredStore);
+        using var recovered = Replica.Join(invitation, bob.Account, bob.Device, recoveredStore);
         foreach (var d in owner.Log)
             recovered.Recover(Forge.OverTheWire(d), d.Id == stored.Last.Id ? at : null);
         Assert.Equal(1, recoveredStore.Appends);

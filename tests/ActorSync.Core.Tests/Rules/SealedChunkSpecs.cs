@@ -41,18 +41,14 @@ public class SealedChunkSpecs
         using var ann = new TestMember("ann");
         using var bob = new TestMember("bob");
         var now = 1_700_000_000_000L;
-        using var owner = Replica.Create(WorkspaceId.New(), "files", ann.Account, ann.Device, ann.Card, now, out _, new MemoryChunkStore());
-        var files = owner.State.DefaultTool(ToolKind.Files) ?? new ToolId("files");
-        if (owner.State.DefaultTool(ToolKind.Files) is null)
-            Assert.True(owner.Author(ToolId.Workspace, new AddTool(files, ToolKind.Files, "Files"), now += 7).Ok);
-        Assert.True(owner.Invite(bob.Card, Role.Participant, now += 7, out var invitation).Ok);
+        using var owner = FilesWorkspace.Create(ann, bob, new MemoryChunkStore(), ref now, out var files, out var invitation);
         var data = RandomNumberGenerator.GetBytes(size);
         var hash = SHA256.HashData(data);
 
         var stored = owner.Author(files, new StoreChunk(data), now += 7);
 
         Assert.True(stored.Ok, stored.Rejection);
-        using var member = Replica.Join(invitation!, bob.Account, bob.Device, new MemoryChunkStore());
+        using var member = Replica.Join(invitation, bob.Account, bob.Device, new MemoryChunkStore());
         foreach (var d in owner.Log) Assert.Equal(ReceiveStatus.Applied, member.Receive(DeltaCodec.Decode(d.Bytes.ToArray()))[0].Status);
         Assert.Equal(data, member.ReadChunk(files, hash));
         Assert.Equal(data, owner.ReadChunk(files, hash));

@@ -187,11 +187,7 @@ public class TreeSignedDeltaSpecs
         using var bob = new TestMember("bob");
         var now = 1_700_000_000_000L;
         var store = new MemoryChunkStore();
-        using var owner = Replica.Create(WorkspaceId.New(), "files", ann.Account, ann.Device, ann.Card, now, out _, store);
-        var files = owner.State.DefaultTool(ToolKind.Files) ?? new ToolId("files");
-        if (owner.State.DefaultTool(ToolKind.Files) is null)
-            Assert.True(owner.Author(ToolId.Workspace, new AddTool(files, ToolKind.Files, "Files"), now += 7).Ok);
-        Assert.True(owner.Invite(bob.Card, Role.Participant, now += 7, out var invitation).Ok);
+        using var owner = FilesWorkspace.Create(ann, bob, store, ref now, out var files, out var invitation);
         var chunks = Enumerable.Range(0, 20).Select(_ => RandomNumberGenerator.GetBytes(64 * 1024)).ToList();
         // A repeat within the batch is authored once: the lazy sequence sees the first one applied.
         var ops = chunks.Append(chunks[3]).Select(c => new StoreChunk(c)).Where(c => owner.State.FilesOf(files)?.ChunkDelta(c.Hash) is null);
@@ -201,7 +197,7 @@ public class TreeSignedDeltaSpecs
         Assert.True(stored.Ok, stored.Rejection);
         Assert.Equal(20, stored.Deltas.Count);
         Assert.Equal(2, stored.Deltas.Select(d => Convert.ToHexString(d.Signature)).Distinct().Count());
-        using var member = Replica.Join(invitation!, bob.Account, bob.Device, new MemoryChunkStore());
+        using var member = Replica.Join(invitation, bob.Account, bob.Device, new MemoryChunkStore());
         // The owner's log reads chunk deltas back from its store.
         foreach (var d in owner.Log) Assert.Equal(ReceiveStatus.Applied, member.Receive(Forge.OverTheWire(d))[0].Status);
         foreach (var c in chunks) Assert.Equal(c, member.ReadChunk(files, SHA256.HashData(c)));
