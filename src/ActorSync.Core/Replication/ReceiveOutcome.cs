@@ -24,7 +24,11 @@ public enum ReceiveStatus
 /// <summary>One delta's fate; <see cref="Reason"/> is safe to log (ids and rule names, never content).</summary>
 public sealed record ReceiveOutcome(DeltaId Id, ReceiveStatus Status, string? Reason = null);
 
-/// <summary>The result of authoring a command: the sealed deltas to send, or why the command was refused.</summary>
+/// <summary>
+/// The result of authoring a command: the sealed deltas to send, or why the command was refused. A
+/// refused command may still carry deltas authored (and applied) before the refusal, a key rotation:
+/// they are committed like any other.
+/// </summary>
 public sealed record AuthorResult(IReadOnlyList<Deltas.SealedDelta> Deltas, string? Rejection)
 {
     public bool Ok => Rejection is null;

@@ -24,7 +24,10 @@ public sealed partial class Replica
             sealedDeltas.AddRange(rotation.Deltas);
         }
         var result = AuthorOne(tool, op, [], nowMillis);
-        if (!result.Ok) return result;
+        // A rotation authored before a refusal is applied already: it goes back with the refusal, to
+        // be committed like any authored delta (dropped, the journal would miss one of this device's
+        // sequence numbers, and every later delta of it would wait for that one after a restart).
+        if (!result.Ok) return sealedDeltas.Count == 0 ? result : new AuthorResult(sealedDeltas, result.Rejection);
         sealedDeltas.AddRange(result.Deltas);
         return new AuthorResult(sealedDeltas, null);
     }

@@ -119,6 +119,41 @@ public class KeyDistributionSpecs
     }
 
     [Fact]
+    public void Command_refused_after_its_key_rotation_should_hand_back_the_rotation_to_commit()
+    {
+        // As above, ann must rotate before her next command, and that command is refused (no such tool).
+        // The rotation was authored and applied first: it used to be dropped with the refusal, never
+        // journaled nor sent, leaving a gap in ann's sequence that every later delta of hers waited on.
+        using var ws = TestWorkspace.WithMembers(("ann", Role.Manager), ("bob", Role.Participant), ("xav", Role.Participant));
+        using var dan = new TestMember("dan");
+        Must(ws["ann"].Uninvite(ws.Member("xav").Id, ws.Tick()));
+        var secret = Must(ws["ann"].Author(Discussion, new CreateEntry(EntryFields.Of(("text", "written in the new epoch"))), ws.Tick()));
+        Must(ws["bob"].Invite(dan.Card, Role.Participant, ws.Tick(), out var invitation));
+        ws.Replicas.Remove("xav", out var xav);
+        using var removed = xav;
+        ws.Replicas["dan"] = dan.Join(invitation!);
+        ws.SyncAll();
+        Assert.True(ws["ann"].State.Current.NeedsRekey);
+
+        var refused = ws["ann"].Author(new ToolId("no-such-tool"), new CreateEntry(EntryFields.Of(("text", "lost"))), ws.Tick());
+
+        Assert.False(refused.Ok);
+        Assert.Contains("no tool 'no-such-tool'", refused.Rejection, StringComparison.Ordinal);
+        var rotation = Assert.Single(refused.Deltas);
+        Assert.Equal(OpKind.RotateKey, rotation.Header.Kind);
+        Assert.True(ws["ann"].State.IsApplied(rotation.Id));
+        Assert.False(ws["ann"].State.Current.NeedsRekey);
+        // Delivered like any committed delta, it opens the epoch to dan; ann's next delta follows it in sequence.
+        foreach (var name in new[] { "bob", "dan" }) ws[name].Receive(rotation);
+        var next = Must(ws["ann"].Author(Discussion, new CreateEntry(EntryFields.Of(("text", "after"))), ws.Tick()));
+        Assert.Equal(rotation.Id.Seq + 1, next.Id.Seq);
+        ws.SyncAll();
+        Assert.True(ws["dan"].State.IsApplied(secret.Id));
+        Assert.True(ws["dan"].State.IsApplied(next.Id));
+        Assert.Single(ws.Replicas.Values.Select(r => r.State.StateHash()).Distinct());
+    }
+
+    [Fact]
     public void Member_should_not_be_poisoned_with_a_key_for_an_epoch_not_opened_yet()
     {
         using var ws = TestWorkspace.WithMembers(("ann", Role.Manager), ("bob", Role.Participant), ("cat", Role.Participant));

@@ -284,59 +284,11 @@ public sealed partial class WorkspaceActor : UntypedPersistentActor, IWithTimers
         var result = _replica!.Invite(invite.Card, invite.Role, _peer.NowMillis, out var invitation);
         if (!result.Ok)
         {
-            Sender.Tell(new Refused(result.Rejection!));
+            Commit(result); // a key rotation authored before the refusal is committed all the same
             return;
         }
         _peer.Known.Learn(invite.Card);
         Commit(result, then: () => SendInvitation(invitation!));
-    }
-
-    /// <summary>
-    /// Authors each operation in turn, signed together; a refusal stops there, and what was
-    /// authored before it is still committed (it is applied in memory already) but the answer is
-    /// the refusal.
-    /// </summary>
-    private void AuthorMany(ToolId tool, IReadOnlyList<DeltaOp> ops)
-    {
-        var result = _replica!.AuthorMany(tool, ops, ops.Count, _peer.NowMillis);
-        CommitDeltas(result.Deltas, result.Ok
-            ? new AuthoredMany(result.Authored)
-            : new Refused($"entry {result.Authored.Count + 1} of {ops.Count}: {result.Rejection}"));
-    }
-
-    /// <summary>Persists what a command authored, then answers, then hands the deltas to the members.</summary>
-    private void Commit(AuthorResult result, Action? then = null)
-    {
-        if (!result.Ok)
-        {
-            Sender.Tell(new Refused(result.Rejection!));
-            return;
-        }
-        CommitDeltas(result.Deltas, new Authored(result.Last.Id), then);
-    }
-
-    /// <summary>Deltas already applied in memory must reach the journal whatever the answer is.</summary>
-    private void CommitDeltas(IReadOnlyList<SealedDelta> deltas, object reply, Action? then = null)
-    {
-        var sender = Sender;
-        if (deltas.Count == 0)
-        {
-            sender.Tell(reply);
-            return;
-        }
-        // PersistAsync: commands go on being decided (against the replica in memory, which already
-        // holds these deltas) while the write is in flight, so the journal batches the writes of
-        // many commands into one transaction; each is answered only once its own write is durable.
-        var seen = _replica!.Seen;
-        // As the log keeps them: file content is in the chunk pack, not held here until the write completes.
-        var logged = Logged(deltas);
-        PersistAsync(Recorded(logged), _ =>
-        {
-            _durable = seen;
-            sender.Tell(reply);
-            then?.Invoke();
-            AfterApplied(logged, from: null);
-        });
     }
 
     /// <summary>Applied deltas as the replica's log keeps them.</summary>
