@@ -1,5 +1,9 @@
 using System.Runtime.InteropServices;
 using ActorSync.Cli.Commands;
+using ActorSync.Cli.Hosting;
+
+// A relay executes itself again with a bigger gen-0 budget first (see Gen0Budget).
+Gen0Budget.Apply(args);
 
 // The `actorsync` executable: the first SIGINT or SIGTERM cancels the running verb (the peer stops
 // cleanly, watch ends, a transfer is abandoned without a partial file); a second one kills the process

@@ -41,6 +41,7 @@ public sealed partial class RelayProcess : IAsyncDisposable
     public string ClusterAddress { get; private set; } = "";
 
     public bool IsRunning => _process is { HasExited: false };
+    public int? Pid => _process is { HasExited: false } p ? p.Id : null;
 
     /// <summary>Starts the node (`--seed` for every address given) and waits until it prints its addresses.</summary>
     public async Task StartAsync(string journal, params string[] seeds)

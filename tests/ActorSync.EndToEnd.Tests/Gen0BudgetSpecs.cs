@@ -1,0 +1,44 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using ActorSync.EndToEnd.Tests.Support;
+using Xunit;
+
+namespace ActorSync.EndToEnd.Tests;
+
+/// <summary>
+/// A relay started the ordinary way (no GC setting in its environment) executes itself again with
+/// the gen-0 budget: the same process (the pid a supervisor knows, its log, its command line) runs
+/// on with DOTNET_GCgen0size set, and works; a peer runs as started.
+/// </summary>
+[Collection(PeerProcessesCollection.Name)]
+public sealed class Gen0BudgetSpecs
+{
+    private const string Budget = "DOTNET_GCgen0size=4000000";
+
+    [Fact(Timeout = PeerProcessesCollection.TestTimeout)]
+    public async Task A_relay_should_run_with_the_gen0_budget_in_the_process_that_was_started_and_a_peer_without()
+    {
+        await using var cluster = new PeerCluster();
+        await using var relay = new RelayProcess("relay", Path.Combine(cluster.Root, "relay"), Path.Combine(cluster.Root, "relay.log"));
+        await relay.StartAsync("sqlite:" + Path.Combine(cluster.Root, "relay", "relay.db"));
+        var ann = await cluster.InitAsync("Ann");
+        await ann.StartAsync();
+
+        var relayEnvironment = Environment(relay.Pid, "relay");
+        Assert.Single(relayEnvironment, v => v.StartsWith("DOTNET_GCgen0size=", StringComparison.Ordinal));
+        Assert.Contains(Budget, relayEnvironment);
+        Assert.DoesNotContain(Environment(ann.Pid, "peer"), v => v.StartsWith("DOTNET_GCgen0size=", StringComparison.Ordinal));
+        // The node started once (the exec comes before anything is printed) and serves from the process started.
+        Assert.Single(Regex.Matches(relay.ReadLog(), @"\nrelay address: "));
+        Assert.True(relay.IsRunning);
+    }
+
+    /// <summary>The environment of the running process <paramref name="pid"/>, which must be the <paramref name="verb"/> it was started as.</summary>
+    private static string[] Environment(int? pid, string verb)
+    {
+        Assert.True(pid is not null, $"the {verb} is not running");
+        var dir = "/proc/" + pid!.Value.ToString(CultureInfo.InvariantCulture);
+        Assert.Contains(verb, File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0'));
+        return File.ReadAllText(Path.Combine(dir, "environ")).Split('\0');
+    }
+}
