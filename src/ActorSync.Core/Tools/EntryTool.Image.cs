@@ -45,7 +45,7 @@ public sealed partial class EntryTool
                 var time = new HlcTimestamp(r.UInt64Fixed("field time"));
                 entry.Fields[name] = new FieldValue(value, time, DeltaId.Read(ref r));
             }
-            tool._entries[id] = entry;
+            tool._entries.Set(entry);
         }
         return tool;
     }

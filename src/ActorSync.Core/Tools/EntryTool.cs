@@ -25,7 +25,7 @@ public sealed class Entry
     public AccountId Creator { get; }
     public HlcTimestamp Created { get; }
     public bool Deleted { get; internal set; }
-    internal SortedDictionary<string, FieldValue> Fields { get; } = new(StringComparer.Ordinal);
+    internal FieldSet Fields { get; } = new();
 
     public string? this[string field] => Fields.TryGetValue(field, out var v) ? v.Value : null;
     public IEnumerable<KeyValuePair<string, string>> Values => Fields.Select(f => KeyValuePair.Create(f.Key, f.Value.Value));
@@ -39,10 +39,10 @@ public sealed class Entry
 /// </summary>
 public sealed partial class EntryTool
 {
-    private readonly SortedDictionary<DeltaId, Entry> _entries = [];
+    private readonly EntryIndex _entries = new();
 
     public IEnumerable<Entry> All => _entries.Values;
-    public Entry? Find(DeltaId id) => _entries.GetValueOrDefault(id);
+    public Entry? Find(DeltaId id) => _entries.TryGetValue(id, out var entry) ? entry : null;
 
     /// <summary>Live entries in time order (chat's order: hybrid time, then author device).</summary>
     public IEnumerable<Entry> Live => _entries.Values.Where(e => !e.Deleted).OrderBy(e => e.Created).ThenBy(e => e.Id);
@@ -52,10 +52,10 @@ public sealed partial class EntryTool
         switch (op)
         {
             case CreateEntry c:
-                if (_entries.ContainsKey(meta.Id)) return;
+                if (_entries.Contains(meta.Id)) return;
                 var entry = new Entry(meta.Id, meta.Author, meta.Time);
                 foreach (var (k, v) in c.Fields.All) entry.Fields[k] = new FieldValue(v, meta.Time, meta.Id);
-                _entries[meta.Id] = entry;
+                _entries.Set(entry);
                 break;
             case EditEntry e when _entries.TryGetValue(e.Entry, out var target):
                 foreach (var (k, v) in e.Fields.All)
