@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using ActorSync.EndToEnd.Tests.Support;
 using Xunit;
@@ -8,7 +9,7 @@ namespace ActorSync.EndToEnd.Tests;
 /// <summary>
 /// A relay started the ordinary way (no GC setting in its environment) executes itself again with
 /// the gen-0 budget: the same process (the pid a supervisor knows, its log, its command line) runs
-/// on with DOTNET_GCgen0size set, and works; a peer runs as started.
+/// on with DOTNET_GCgen0size set, and works (its diagnostics port too); a peer runs as started.
 /// </summary>
 [Collection(PeerProcessesCollection.Name)]
 public sealed class Gen0BudgetSpecs
@@ -31,6 +32,12 @@ public sealed class Gen0BudgetSpecs
         // The node started once (the exec comes before anything is printed) and serves from the process started.
         Assert.Single(Regex.Matches(relay.ReadLog(), @"\nrelay address: "));
         Assert.True(relay.IsRunning);
+
+        // Its diagnostics port (dotnet-trace, dotnet-counters) listens: the name the exec kept was freed for it.
+        var port = Assert.Single(Directory.GetFiles(Path.GetTempPath(), $"dotnet-diagnostic-{relay.Pid}-*-socket"));
+        using var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await client.ConnectAsync(new UnixDomainSocketEndPoint(port));
+        Assert.True(client.Connected);
     }
 
     /// <summary>The environment of the running process <paramref name="pid"/>, which must be the <paramref name="verb"/> it was started as.</summary>

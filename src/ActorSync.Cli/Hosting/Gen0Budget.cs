@@ -25,61 +25,94 @@ internal static class Gen0Budget
     /// <summary>The verb that gets the budget.</summary>
     private const string Relay = "relay";
 
+    private static readonly byte[][] Settings = [Encoding.ASCII.GetBytes(Variable + "="), Encoding.ASCII.GetBytes("COMPlus_GCgen0size=")];
+
     /// <summary>
-    /// The environment to execute again with, or null to run on: not the relay, or the budget (or
-    /// its legacy COMPlus_ spelling) is set already.
+    /// Whether to execute again: the relay, and neither spelling of the setting in its environment
+    /// (names compared as the runtime reads them, case-sensitively).
     /// </summary>
-    public static IReadOnlyList<string>? EnvironmentFor(IReadOnlyList<string> args, IReadOnlyList<string> environment)
+    public static bool Wanted(IReadOnlyList<string> args, IEnumerable<byte[]> environment) =>
+        args.Count > 0 && args[0] == Relay && !environment.Any(e => Settings.Any(s => e.AsSpan().StartsWith(s)));
+
+    /// <summary>The entries of a NUL-separated block (/proc/self/cmdline, /proc/self/environ), bytes as they are.</summary>
+    public static List<byte[]> Entries(ReadOnlySpan<byte> block)
     {
-        if (args.Count == 0 || args[0] != Relay) return null;
-        if (environment.Any(e => e.StartsWith(Variable + "=", StringComparison.OrdinalIgnoreCase)
-                || e.StartsWith("COMPlus_GCgen0size=", StringComparison.OrdinalIgnoreCase)))
-            return null;
-        return [.. environment, Variable + "=" + Budget];
+        var entries = new List<byte[]>();
+        while (!block.IsEmpty)
+        {
+            var end = block.IndexOf((byte)0);
+            if (end < 0) end = block.Length;
+            entries.Add(block[..end].ToArray());
+            block = block[Math.Min(end + 1, block.Length)..];
+        }
+        return entries;
     }
 
-    /// <summary>Executes this process again with the budget when <see cref="EnvironmentFor"/> says so; returns only if it does not (or cannot).</summary>
+    /// <summary>
+    /// Executes this process again with the budget when <see cref="Wanted"/>; returns only if it
+    /// does not (or cannot). The arguments and environment are the bytes the process was started
+    /// with (not decoded and encoded again), and the image is /proc/self/exe itself: the file this
+    /// process runs, even if its path was replaced meanwhile. Side effects of executing an already
+    /// started runtime, none of which matters to a relay: a SIGTERM in the few milliseconds before
+    /// the exec is taken by the first runtime and lost (a supervisor's stop at that very moment
+    /// must be repeated), and a startup hook or profiler would run twice.
+    /// </summary>
     public static void Apply(string[] args)
     {
-        if (!OperatingSystem.IsLinux()) return;
-        var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
-            .Select(e => $"{e.Key}={e.Value}").ToList();
-        if (EnvironmentFor(args, environment) is not { } withBudget) return;
-        // The command line exactly as this process got it (dotnet host and dll, or the apphost):
-        // each argument ends with a NUL, so only the last one is dropped (an empty last argument stays).
-        string[] argv;
-        string? image;
+        if (!OperatingSystem.IsLinux() || args.Length == 0 || args[0] != Relay) return;
+        List<byte[]> argv, environment;
         try
         {
-            var line = File.ReadAllText("/proc/self/cmdline", Encoding.UTF8);
-            argv = (line.EndsWith('\0') ? line[..^1] : line).Split('\0');
-            image = File.ResolveLinkTarget("/proc/self/exe", returnFinalTarget: true)?.FullName ?? Environment.ProcessPath;
+            argv = Entries(File.ReadAllBytes("/proc/self/cmdline"));
+            environment = Entries(File.ReadAllBytes("/proc/self/environ"));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return;
         }
-        if (image is null || argv.Length == 0 || argv[0].Length == 0) return;
-        var failure = Execute(image, argv, withBudget);
+        if (argv.Count == 0 || !Wanted(args, environment)) return;
+        environment.Add(Encoding.ASCII.GetBytes(Variable + "=" + Budget));
+        ReleaseDiagnosticsPort();
+        var failure = Execute("/proc/self/exe", argv, environment);
         // Still here: the runtime's default budget (slower, not wrong).
         Console.Error.WriteLine($"actorsync: could not set {Variable} ({failure}); running with the default GC budget");
     }
 
-    /// <summary>execve(2) with UTF-8, null-terminated copies of the strings; returns why it failed (it does not return when it works).</summary>
-    private static string Execute(string image, IReadOnlyList<string> argv, IReadOnlyList<string> environment)
+    /// <summary>
+    /// The runtime's diagnostics socket (dotnet-trace, dotnet-counters) is named after the process
+    /// id and start time, which the exec keeps: the runtime that follows could not bind the name
+    /// while this one's file is there (measured: nothing listened, tools were refused).
+    /// </summary>
+    private static void ReleaseDiagnosticsPort()
+    {
+        try
+        {
+            foreach (var socket in Directory.EnumerateFiles(Path.GetTempPath(), $"dotnet-diagnostic-{Environment.ProcessId}-*-socket"))
+                File.Delete(socket);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Left as it is: the relay runs, only without its diagnostics port.
+        }
+    }
+
+    /// <summary>execve(2) with NUL-terminated native copies; returns why it failed (it does not return when it works).</summary>
+    private static string Execute(string image, IReadOnlyList<byte[]> argv, IReadOnlyList<byte[]> environment)
     {
         var allocated = new List<IntPtr>(argv.Count + environment.Count + 1);
-        IntPtr Utf8(string s)
+        IntPtr Native(byte[] bytes)
         {
-            var p = Marshal.StringToCoTaskMemUTF8(s);
+            var p = Marshal.AllocHGlobal(bytes.Length + 1);
             allocated.Add(p);
+            Marshal.Copy(bytes, 0, p, bytes.Length);
+            Marshal.WriteByte(p, bytes.Length, 0);
             return p;
         }
         try
         {
-            var path = Utf8(image);
-            IntPtr[] args = [.. argv.Select(Utf8), IntPtr.Zero];
-            IntPtr[] env = [.. environment.Select(Utf8), IntPtr.Zero];
+            var path = Native(Encoding.UTF8.GetBytes(image));
+            IntPtr[] args = [.. argv.Select(Native), IntPtr.Zero];
+            IntPtr[] env = [.. environment.Select(Native), IntPtr.Zero];
             execve(path, args, env);
             return $"execve failed, errno {Marshal.GetLastPInvokeError()}";
         }
@@ -89,7 +122,7 @@ internal static class Gen0Budget
         }
         finally
         {
-            foreach (var p in allocated) Marshal.FreeCoTaskMem(p);
+            foreach (var p in allocated) Marshal.FreeHGlobal(p);
         }
     }
 

@@ -26,7 +26,7 @@ public sealed partial class Replica
         var result = AuthorOne(tool, op, [], nowMillis);
         // A rotation authored before a refusal is applied already: it goes back with the refusal, to
         // be committed like any authored delta (dropped, the journal would miss one of this device's
-        // sequence numbers, and every later delta of it would wait for that one after a restart).
+        // sequence numbers: after a restart its later deltas wait for it, and the number is authored again).
         if (!result.Ok) return sealedDeltas.Count == 0 ? result : new AuthorResult(sealedDeltas, result.Rejection);
         sealedDeltas.AddRange(result.Deltas);
         return new AuthorResult(sealedDeltas, null);

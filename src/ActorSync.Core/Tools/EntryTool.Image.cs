@@ -28,19 +28,33 @@ public sealed partial class EntryTool
         }
     }
 
-    internal static EntryTool ReadImage(ref WireReader r)
+    /// <summary>
+    /// Reads what <see cref="WriteImage"/> wrote: entries in id order, fields in name order, each
+    /// entry created by a delta the state holds (<paramref name="isApplied"/>). Anything else is
+    /// refused: an image may come from another member, and entries out of order would cost the
+    /// index an insertion in the middle each (quadratic), ids not of the state could be picked to
+    /// collide in its hash table.
+    /// </summary>
+    internal static EntryTool ReadImage(ref WireReader r, Func<DeltaId, bool> isApplied)
     {
         var tool = new EntryTool();
         var count = r.Count(ImageLimits.MaxItems, "entries");
+        DeltaId? previous = null;
         for (var i = 0; i < count; i++)
         {
             var id = DeltaId.Read(ref r);
+            if (previous is { } before && before.CompareTo(id) >= 0) throw new WireFormatException("entries: not in ascending id order");
+            if (!isApplied(id)) throw new WireFormatException("entries: an entry not created by a delta of the state");
+            previous = id;
             var creator = new AccountId(Fingerprint.FromBytes(r.Raw(Fingerprint.Size, "entry creator")));
             var entry = new Entry(id, creator, new HlcTimestamp(r.UInt64Fixed("entry time"))) { Deleted = r.Bool("entry deleted") };
             var fields = r.Count(ImageLimits.MaxItems, "entry fields");
+            string? previousName = null;
             for (var f = 0; f < fields; f++)
             {
                 var name = r.String(ImageLimits.MaxText, "field name");
+                if (previousName is not null && string.CompareOrdinal(previousName, name) >= 0) throw new WireFormatException("entry fields: not in ascending name order");
+                previousName = name;
                 var value = r.String(ImageLimits.MaxText, "field value");
                 var time = new HlcTimestamp(r.UInt64Fixed("field time"));
                 entry.Fields[name] = new FieldValue(value, time, DeltaId.Read(ref r));

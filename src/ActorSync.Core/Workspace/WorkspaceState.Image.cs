@@ -124,7 +124,7 @@ public sealed partial class WorkspaceState
         var adminCount = r.Count(ImageLimits.MaxItems, "admin events");
         for (var i = 0; i < adminCount; i++) state.Admin.Add(ReadAdminEvent(ref r));
         var entryTools = r.Count(ImageLimits.MaxItems, "entry tools");
-        for (var i = 0; i < entryTools; i++) state._entryTools[r.String(ToolId.MaxLength, "tool")] = EntryTool.ReadImage(ref r);
+        for (var i = 0; i < entryTools; i++) state._entryTools[r.String(ToolId.MaxLength, "tool")] = EntryTool.ReadImage(ref r, state.IsApplied);
         var fileTools = r.Count(ImageLimits.MaxItems, "file tools");
         for (var i = 0; i < fileTools; i++) state._fileTools[r.String(ToolId.MaxLength, "tool")] = FileTool.ReadImage(ref r);
         return state;

@@ -122,8 +122,8 @@ public class KeyDistributionSpecs
     public void Command_refused_after_its_key_rotation_should_hand_back_the_rotation_to_commit()
     {
         // As above, ann must rotate before her next command, and that command is refused (no such tool).
-        // The rotation was authored and applied first: it used to be dropped with the refusal, never
-        // journaled nor sent, leaving a gap in ann's sequence that every later delta of hers waited on.
+        // The rotation was authored and applied first: it used to be dropped with the refusal, kept in
+        // memory but never journaled: after a restart ann's later deltas waited for it, and its number was authored again.
         using var ws = TestWorkspace.WithMembers(("ann", Role.Manager), ("bob", Role.Participant), ("xav", Role.Participant));
         using var dan = new TestMember("dan");
         Must(ws["ann"].Uninvite(ws.Member("xav").Id, ws.Tick()));

@@ -1,4 +1,5 @@
 using ActorSync.Core.Causality;
+using ActorSync.Core.Encoding;
 using ActorSync.Core.Identity;
 using ActorSync.Core.Tools;
 using Xunit;
@@ -8,7 +9,7 @@ namespace ActorSync.Core.Tests.Tools;
 /// <summary>
 /// The entry index and an entry's field set against the sorted dictionaries they replaced: same
 /// lookups, same iteration order, over random insertion orders (appends, out-of-order and repeated
-/// ids, replacements).
+/// ids, replacements); and the image reader that fills them takes only what the writer writes.
 /// </summary>
 public sealed class EntryIndexSpecs
 {
@@ -76,6 +77,55 @@ public sealed class EntryIndexSpecs
         }
         foreach (var name in names) Assert.Equal(reference.TryGetValue(name, out var v) ? v : default, fields.TryGetValue(name, out var f) ? f : default);
         Assert.False(fields.TryGetValue("missing", out _));
+    }
+
+    [Fact]
+    public void Entry_tool_image_should_be_read_only_in_the_order_it_is_written_and_only_for_deltas_of_the_state()
+    {
+        var device = new DeviceId(Fingerprint.FromBytes(Bytes(new Random(7))));
+        var (first, second, unknown) = (new DeltaId(device, 3), new DeltaId(device, 9), new DeltaId(device, 99));
+        bool Applied(DeltaId id) => id.Device == device && id.Seq <= 10;
+        EntryTool Read(byte[] image)
+        {
+            var r = new WireReader(image);
+            var tool = EntryTool.ReadImage(ref r, Applied);
+            r.ExpectEnd("entry tool");
+            return tool;
+        }
+
+        var read = Read(Image((first, ["text", "title"]), (second, ["text"])));
+        Assert.Equal([first, second], read.All.Select(e => e.Id));
+        Assert.Equal("v-title", read.Find(first)!["title"]);
+
+        // Out of order, repeated, or not created by a delta of the state: a crafted image, refused.
+        Assert.Throws<WireFormatException>(() => Read(Image((second, ["text"]), (first, ["text"]))));
+        Assert.Throws<WireFormatException>(() => Read(Image((first, ["text"]), (first, ["text"]))));
+        Assert.Throws<WireFormatException>(() => Read(Image((first, ["text"]), (unknown, ["text"]))));
+        Assert.Throws<WireFormatException>(() => Read(Image((first, ["title", "text"]))));
+        Assert.Throws<WireFormatException>(() => Read(Image((first, ["text", "text"]))));
+    }
+
+    /// <summary>An entry tool's image as EntryTool.WriteImage lays it out, with entries and fields in the order given.</summary>
+    private static byte[] Image(params (DeltaId Id, string[] Fields)[] entries)
+    {
+        var w = new WireWriter();
+        w.VarUInt((ulong)entries.Length);
+        foreach (var (id, fields) in entries)
+        {
+            id.Write(w);
+            w.Raw(new byte[Fingerprint.Size]);
+            w.UInt64Fixed(1);
+            w.Bool(false);
+            w.VarUInt((ulong)fields.Length);
+            foreach (var name in fields)
+            {
+                w.String(name);
+                w.String("v-" + name);
+                w.UInt64Fixed(1);
+                id.Write(w);
+            }
+        }
+        return w.ToArray();
     }
 
     private static byte[] Bytes(Random random)

@@ -49,8 +49,9 @@ public static class ActorSyncCli
         foreach (var arg in args) info.ArgumentList.Add(arg);
         info.Environment.Remove("ACTORSYNC_HOME");
         info.Environment.Remove("ACTORSYNC_PEER_CONFIG");
-        // Relays and peers set it for themselves (Gen0Budget): never inherited from the test run.
+        // A relay sets its gen-0 budget itself (Gen0Budget) unless one is given: never inherited from the test run.
         info.Environment.Remove("DOTNET_GCgen0size");
+        info.Environment.Remove("COMPlus_GCgen0size");
         info.Environment["DOTNET_NOLOGO"] = "1";
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         return info;

@@ -495,6 +495,48 @@ public sealed class WorkspaceActorSpecs : PeerActorSpec
         Assert.Equal(bob.Replica.State.StateHash(), Ask<WorkspaceDetails>(ws, new GetDetails()).StateHash);
     }
 
+    [Fact]
+    public void WorkspaceActor_should_journal_the_key_rotation_a_refused_command_authored_first()
+    {
+        // As above, with ann second in line and an anti-entropy interval longer than the spec: she
+        // rotates only when she next authors. That command is refused (no such tool); the rotation
+        // authored before it must still reach the journal, or a restart loses it from her sequence.
+        var ann = Files.Home.Account.Id;
+        using var bob = DrawMember(m => m.Account.Id.CompareTo(ann) < 0);
+        using var dan = new RemoteMember("dan");
+        var context = Files.NewContext();
+        context = context with { Settings = context.Settings with { AntiEntropyInterval = TimeSpan.FromHours(1) } };
+        var (ws, id) = Create("Garden", context);
+        Ask<Authored>(ws, new Invite(bob.Card, Role.Participant));
+        var invitation = NextFrame(LinkFrame.BodyOneofCase.Invitation, bob.Id).Frame.Invitation.Invitation.ToByteArray();
+        Ask<Authored>(ws, new Invite(_carol.Card, Role.Participant));
+        ws.Tell(new InboundFrame(bob.Id, RemoteMember.Summary(id, VersionVector.Empty)));
+        bob.Join(invitation);
+        bob.Receive(((SendFrame)_links.FishForMessage(m => m is SendFrame { Frame.BodyCase: LinkFrame.BodyOneofCase.Deltas } f && f.Device == bob.Id, Patience))
+            .Frame.Deltas.Deltas);
+        Assert.True(bob.Replica!.IsMember);
+        var before = bob.Replica.Seen;
+        bob.Invite(dan.Card);
+        var invite = bob.Replica.MissingFrom(before).ToList();
+        Ask<Authored>(ws, new Uninvite(_carol.Account.Id));
+        ws.Tell(new InboundFrame(bob.Id, RemoteMember.Batch(id, invite)));
+        var lacking = Ask<WorkspaceDetails>(ws, new GetDetails());
+
+        var refused = Ask<Refused>(ws, new Author(new ToolId("no-such-tool"), new CreateEntry(EntryFields.Of(("text", "lost")))));
+        Assert.Contains("no-such-tool", refused.Reason, StringComparison.Ordinal);
+        var rotated = Ask<WorkspaceDetails>(ws, new GetDetails());
+        Assert.Equal(lacking.Deltas + 1, rotated.Deltas); // the rotation, authored on the refused command's way
+
+        Watch(ws);
+        Sys.Stop(ws);
+        ExpectTerminated(ws, Patience);
+        var peer = Files.NewContext();
+        var recovered = Start(Sys, id, peer, _links.Ref);
+        var after = Ask<WorkspaceDetails>(recovered, new GetDetails());
+        Assert.Equal(rotated.Deltas, after.Deltas);
+        Assert.Equal(rotated.StateHash, after.StateHash);
+    }
+
     /// <summary>A fresh member whose random account satisfies <paramref name="wanted"/> (the others drawn are disposed).</summary>
     private static RemoteMember DrawMember(Func<RemoteMember, bool> wanted)
     {
