@@ -92,20 +92,12 @@ public class KeyDistributionSpecs
     [Fact]
     public void Invitee_should_read_what_was_written_in_a_concurrent_new_epoch_before_anyone_knew_of_it()
     {
-        // actorsync sim partitions --seed 7: ann removes xav and writes under the new epoch while bob,
-        // cut off, invites dan. dan parks ann's post (no key for its epoch); the rotation that wraps
-        // the key for dan depends on that post, so it waited behind it in the buffer for good.
-        using var ws = TestWorkspace.WithMembers(("ann", Role.Manager), ("bob", Role.Participant), ("xav", Role.Participant));
-        using var dan = new TestMember("dan");
-        Must(ws["ann"].Uninvite(ws.Member("xav").Id, ws.Tick()));
-        var secret = Must(ws["ann"].Author(Discussion, new CreateEntry(EntryFields.Of(("text", "written in the new epoch"))), ws.Tick()));
-        Must(ws["bob"].Invite(dan.Card, Role.Participant, ws.Tick(), out var invitation));
-        ws.Replicas.Remove("xav", out var xav);
-        using var removed = xav;
-        ws.Replicas["dan"] = dan.Join(invitation!);
-        ws.SyncAll();
+        // actorsync sim partitions --seed 7: dan parks ann's post (no key for its epoch); the rotation
+        // that wraps the key for dan depends on that post, so it waited behind it in the buffer for good.
+        var (ws, dan, secret) = DanInvitedDuringANewEpoch();
+        using var disposeWs = ws;
+        using var disposeDan = dan;
         Assert.False(ws["dan"].State.IsApplied(secret.Id));
-        Assert.True(ws["ann"].State.Current.NeedsRekey);
 
         // The rotation that follows (at ann's next command here; a peer rotates as soon as it sees the gap) opens it all.
         var welcome = Must(ws["ann"].Author(Discussion, new CreateEntry(EntryFields.Of(("text", "welcome dan"))), ws.Tick()));
@@ -124,16 +116,9 @@ public class KeyDistributionSpecs
         // As above, ann must rotate before her next command, and that command is refused (no such tool).
         // The rotation was authored and applied first: it used to be dropped with the refusal, kept in
         // memory but never journaled: after a restart ann's later deltas waited for it, and its number was authored again.
-        using var ws = TestWorkspace.WithMembers(("ann", Role.Manager), ("bob", Role.Participant), ("xav", Role.Participant));
-        using var dan = new TestMember("dan");
-        Must(ws["ann"].Uninvite(ws.Member("xav").Id, ws.Tick()));
-        var secret = Must(ws["ann"].Author(Discussion, new CreateEntry(EntryFields.Of(("text", "written in the new epoch"))), ws.Tick()));
-        Must(ws["bob"].Invite(dan.Card, Role.Participant, ws.Tick(), out var invitation));
-        ws.Replicas.Remove("xav", out var xav);
-        using var removed = xav;
-        ws.Replicas["dan"] = dan.Join(invitation!);
-        ws.SyncAll();
-        Assert.True(ws["ann"].State.Current.NeedsRekey);
+        var (ws, dan, secret) = DanInvitedDuringANewEpoch();
+        using var disposeWs = ws;
+        using var disposeDan = dan;
 
         var refused = ws["ann"].Author(new ToolId("no-such-tool"), new CreateEntry(EntryFields.Of(("text", "lost"))), ws.Tick());
 
@@ -151,6 +136,25 @@ public class KeyDistributionSpecs
         Assert.True(ws["dan"].State.IsApplied(secret.Id));
         Assert.True(ws["dan"].State.IsApplied(next.Id));
         Assert.Single(ws.Replicas.Values.Select(r => r.State.StateHash()).Distinct());
+    }
+
+    /// <summary>
+    /// ann removes xav and writes under the new epoch while bob, cut off, invites dan; then all
+    /// sync: dan lacks the new epoch's key, so ann must rotate before her next command.
+    /// </summary>
+    private static (TestWorkspace Ws, TestMember Dan, SealedDelta Secret) DanInvitedDuringANewEpoch()
+    {
+        var ws = TestWorkspace.WithMembers(("ann", Role.Manager), ("bob", Role.Participant), ("xav", Role.Participant));
+        var dan = new TestMember("dan");
+        Must(ws["ann"].Uninvite(ws.Member("xav").Id, ws.Tick()));
+        var secret = Must(ws["ann"].Author(Discussion, new CreateEntry(EntryFields.Of(("text", "written in the new epoch"))), ws.Tick()));
+        Must(ws["bob"].Invite(dan.Card, Role.Participant, ws.Tick(), out var invitation));
+        ws.Replicas.Remove("xav", out var xav);
+        xav?.Dispose();
+        ws.Replicas["dan"] = dan.Join(invitation!);
+        ws.SyncAll();
+        Assert.True(ws["ann"].State.Current.NeedsRekey);
+        return (ws, dan, secret);
     }
 
     [Fact]

@@ -463,22 +463,7 @@ public sealed class WorkspaceActorSpecs : PeerActorSpec
         var context = Files.NewContext();
         // Second in line waits one anti-entropy interval of the gap still showing (ticks drive it).
         if (!annFirstInLine) context = context with { Settings = context.Settings with { AntiEntropyInterval = TimeSpan.FromMilliseconds(200) } };
-        var (ws, id) = Create("Garden", context);
-        Ask<Authored>(ws, new Invite(bob.Card, Role.Participant));
-        var invitation = NextFrame(LinkFrame.BodyOneofCase.Invitation, bob.Id).Frame.Invitation.Invitation.ToByteArray();
-        Ask<Authored>(ws, new Invite(_carol.Card, Role.Participant));
-        ws.Tell(new InboundFrame(bob.Id, RemoteMember.Summary(id, VersionVector.Empty)));
-        bob.Join(invitation);
-        bob.Receive(((SendFrame)_links.FishForMessage(m => m is SendFrame { Frame.BodyCase: LinkFrame.BodyOneofCase.Deltas } f && f.Device == bob.Id, Patience))
-            .Frame.Deltas.Deltas);
-        Assert.True(bob.Replica!.IsMember);
-
-        // bob invites dan in the epoch he knows while ann removes carol (a new epoch, keyed for ann and bob only).
-        var before = bob.Replica.Seen;
-        bob.Invite(dan.Card);
-        var invite = bob.Replica.MissingFrom(before).ToList();
-        Ask<Authored>(ws, new Uninvite(_carol.Account.Id));
-        ws.Tell(new InboundFrame(bob.Id, RemoteMember.Batch(id, invite)));
+        var (ws, _) = InviteWhileRemoving(context, bob, dan);
 
         // ann sees dan lacking the current key and rotates without waiting for a command: the rotation goes out to bob.
         // (Second in line, ann may also send bob her periodic summary meanwhile: only delta batches are taken here.)
@@ -490,7 +475,7 @@ public sealed class WorkspaceActorSpecs : PeerActorSpec
             bob.Receive(batch);
             rotated = batch.Any(d => Core.Deltas.DeltaCodec.Decode(d.ToByteArray()).Header.Kind == OpKind.RotateKey);
         }
-        Assert.False(bob.Replica.State.Current.NeedsRekey);
+        Assert.False(bob.Replica!.State.Current.NeedsRekey);
         Assert.Contains(dan.Account.Id, bob.Replica.State.Current.EpochRecipients);
         Assert.Equal(bob.Replica.State.StateHash(), Ask<WorkspaceDetails>(ws, new GetDetails()).StateHash);
     }
@@ -506,20 +491,7 @@ public sealed class WorkspaceActorSpecs : PeerActorSpec
         using var dan = new RemoteMember("dan");
         var context = Files.NewContext();
         context = context with { Settings = context.Settings with { AntiEntropyInterval = TimeSpan.FromHours(1) } };
-        var (ws, id) = Create("Garden", context);
-        Ask<Authored>(ws, new Invite(bob.Card, Role.Participant));
-        var invitation = NextFrame(LinkFrame.BodyOneofCase.Invitation, bob.Id).Frame.Invitation.Invitation.ToByteArray();
-        Ask<Authored>(ws, new Invite(_carol.Card, Role.Participant));
-        ws.Tell(new InboundFrame(bob.Id, RemoteMember.Summary(id, VersionVector.Empty)));
-        bob.Join(invitation);
-        bob.Receive(((SendFrame)_links.FishForMessage(m => m is SendFrame { Frame.BodyCase: LinkFrame.BodyOneofCase.Deltas } f && f.Device == bob.Id, Patience))
-            .Frame.Deltas.Deltas);
-        Assert.True(bob.Replica!.IsMember);
-        var before = bob.Replica.Seen;
-        bob.Invite(dan.Card);
-        var invite = bob.Replica.MissingFrom(before).ToList();
-        Ask<Authored>(ws, new Uninvite(_carol.Account.Id));
-        ws.Tell(new InboundFrame(bob.Id, RemoteMember.Batch(id, invite)));
+        var (ws, id) = InviteWhileRemoving(context, bob, dan);
         var lacking = Ask<WorkspaceDetails>(ws, new GetDetails());
 
         var refused = Ask<Refused>(ws, new Author(new ToolId("no-such-tool"), new CreateEntry(EntryFields.Of(("text", "lost")))));
@@ -535,6 +507,30 @@ public sealed class WorkspaceActorSpecs : PeerActorSpec
         var after = Ask<WorkspaceDetails>(recovered, new GetDetails());
         Assert.Equal(rotated.Deltas, after.Deltas);
         Assert.Equal(rotated.StateHash, after.StateHash);
+    }
+
+    /// <summary>
+    /// ann's workspace with bob a member and carol invited; then bob invites dan in the epoch he
+    /// knows while ann removes carol (a new epoch, keyed for ann and bob only), and ann receives
+    /// bob's invitation: dan lacks the current key.
+    /// </summary>
+    private (IActorRef Actor, WorkspaceId Id) InviteWhileRemoving(PeerContext context, RemoteMember bob, RemoteMember dan)
+    {
+        var (ws, id) = Create("Garden", context);
+        Ask<Authored>(ws, new Invite(bob.Card, Role.Participant));
+        var invitation = NextFrame(LinkFrame.BodyOneofCase.Invitation, bob.Id).Frame.Invitation.Invitation.ToByteArray();
+        Ask<Authored>(ws, new Invite(_carol.Card, Role.Participant));
+        ws.Tell(new InboundFrame(bob.Id, RemoteMember.Summary(id, VersionVector.Empty)));
+        bob.Join(invitation);
+        bob.Receive(((SendFrame)_links.FishForMessage(m => m is SendFrame { Frame.BodyCase: LinkFrame.BodyOneofCase.Deltas } f && f.Device == bob.Id, Patience))
+            .Frame.Deltas.Deltas);
+        Assert.True(bob.Replica!.IsMember);
+        var before = bob.Replica.Seen;
+        bob.Invite(dan.Card);
+        var invite = bob.Replica.MissingFrom(before).ToList();
+        Ask<Authored>(ws, new Uninvite(_carol.Account.Id));
+        ws.Tell(new InboundFrame(bob.Id, RemoteMember.Batch(id, invite)));
+        return (ws, id);
     }
 
     /// <summary>A fresh member whose random account satisfies <paramref name="wanted"/> (the others drawn are disposed).</summary>
