@@ -47,8 +47,11 @@ public sealed partial class EntryTool
             if (!isApplied(id)) throw new WireFormatException("entries: an entry not created by a delta of the state");
             previous = id;
             var creator = new AccountId(Fingerprint.FromBytes(r.Raw(Fingerprint.Size, "entry creator")));
-            var entry = new Entry(id, creator, new HlcTimestamp(r.UInt64Fixed("entry time"))) { Deleted = r.Bool("entry deleted") };
+            var created = new HlcTimestamp(r.UInt64Fixed("entry time"));
+            var deleted = r.Bool("entry deleted");
             var fields = r.Count(ImageLimits.MaxItems, "entry fields");
+            // Room for the fields the count names, but no more than the bytes left could hold (31 each at least).
+            var entry = new Entry(id, creator, created, Math.Min(fields, r.Remaining / 31)) { Deleted = deleted };
             string? previousName = null;
             for (var f = 0; f < fields; f++)
             {

@@ -14,18 +14,20 @@ public readonly record struct FieldValue(string Value, HlcTimestamp Time, DeltaI
 /// <summary>An entry of an entry tool; keyed by the id of the delta that created it.</summary>
 public sealed class Entry
 {
-    internal Entry(DeltaId id, AccountId creator, HlcTimestamp created)
+    /// <param name="fields">How many fields it will hold, as far as known (its creation's, an image's count).</param>
+    internal Entry(DeltaId id, AccountId creator, HlcTimestamp created, int fields = 0)
     {
         Id = id;
         Creator = creator;
         Created = created;
+        Fields = new FieldSet(fields);
     }
 
     public DeltaId Id { get; }
     public AccountId Creator { get; }
     public HlcTimestamp Created { get; }
     public bool Deleted { get; internal set; }
-    internal FieldSet Fields { get; } = new();
+    internal FieldSet Fields { get; }
 
     public string? this[string field] => Fields.TryGetValue(field, out var v) ? v.Value : null;
     public IEnumerable<KeyValuePair<string, string>> Values => Fields.Select(f => KeyValuePair.Create(f.Key, f.Value.Value));
@@ -53,7 +55,7 @@ public sealed partial class EntryTool
         {
             case CreateEntry c:
                 if (_entries.Contains(meta.Id)) return;
-                var entry = new Entry(meta.Id, meta.Author, meta.Time);
+                var entry = new Entry(meta.Id, meta.Author, meta.Time, c.Fields.Count);
                 foreach (var (k, v) in c.Fields.All) entry.Fields[k] = new FieldValue(v, meta.Time, meta.Id);
                 _entries.Set(entry);
                 break;

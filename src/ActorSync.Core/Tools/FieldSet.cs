@@ -10,8 +10,11 @@ namespace ActorSync.Core.Tools;
 /// </summary>
 internal sealed class FieldSet : IEnumerable<KeyValuePair<string, FieldValue>>
 {
-    private KeyValuePair<string, FieldValue>[] _items = [];
+    private KeyValuePair<string, FieldValue>[] _items;
     private int _count;
+
+    /// <param name="capacity">Fields expected: a chat message has one, and its entry then one array of one.</param>
+    public FieldSet(int capacity = 0) => _items = capacity == 0 ? [] : new KeyValuePair<string, FieldValue>[capacity];
 
     public int Count => _count;
 
