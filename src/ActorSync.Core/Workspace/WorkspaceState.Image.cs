@@ -37,7 +37,7 @@ public sealed partial class WorkspaceState
             for (ulong seq = 1; seq <= top; seq++)
             {
                 var id = new DeltaId(device, seq);
-                var closure = _closures[id];
+                var (closure, time) = _closures[id];
                 changed.Clear();
                 if (!ReferenceEquals(closure, previous))
                     foreach (var (d, s) in closure.Entries)
@@ -48,10 +48,9 @@ public sealed partial class WorkspaceState
                     w.VarUInt((ulong)d);
                     w.VarUInt(s);
                 }
-                var time = _times[id].Packed;
-                w.VarUInt(time - previousTime);
+                w.VarUInt(time.Packed - previousTime);
                 previous = closure;
-                previousTime = time;
+                previousTime = time.Packed;
             }
         }
         w.VarUInt((ulong)Admin.Events.Count);
@@ -89,7 +88,6 @@ public sealed partial class WorkspaceState
         // Each delta takes at least two bytes below: a forged count cannot reserve more than the image could fill.
         var capacity = (int)Math.Min(total, (ulong)r.Remaining / 2);
         state._closures.EnsureCapacity(capacity);
-        state._times.EnsureCapacity(capacity);
         var seqs = new ulong[deviceCount];
         for (var index = 0; index < deviceCount; index++)
         {
@@ -114,8 +112,7 @@ public sealed partial class WorkspaceState
                 var did = new DeltaId(device, seq);
                 if (seqs[index] < seq) throw new WireFormatException("closure: a delta's closure must hold the delta");
                 previousTime += r.VarUInt("delta time");
-                state._closures[did] = closure;
-                state._times[did] = new HlcTimestamp(previousTime);
+                state._closures[did] = (closure, new HlcTimestamp(previousTime));
                 previous = closure;
             }
         }

@@ -14,7 +14,8 @@ namespace ActorSync.Core.Workspace;
 /// </summary>
 public sealed partial class WorkspaceState
 {
-    private readonly Dictionary<DeltaId, VersionVector> _closures = [];
+    /// <summary>Every applied delta's closure (its causal past and itself) and time: one table, one lookup per delta.</summary>
+    private readonly Dictionary<DeltaId, (VersionVector Closure, HlcTimestamp Time)> _closures = [];
     private readonly SortedDictionary<string, EntryTool> _entryTools = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, FileTool> _fileTools = new(StringComparer.Ordinal);
     private VersionVector _applied = VersionVector.Empty;
@@ -37,15 +38,14 @@ public sealed partial class WorkspaceState
         var past = VersionVector.Empty;
         foreach (var dep in h.AllDependencies)
         {
-            if (!_closures.TryGetValue(dep, out var closure)) return null;
-            past = past.Merge(closure);
+            if (!_closures.TryGetValue(dep, out var applied)) return null;
+            past = past.Merge(applied.Closure);
         }
         return past;
     }
 
     /// <summary>The time of an applied delta's closure check: a delta must be later than everything it depends on.</summary>
-    public HlcTimestamp TimeOf(DeltaId id) => _times.GetValueOrDefault(id);
-    private readonly Dictionary<DeltaId, HlcTimestamp> _times = [];
+    public HlcTimestamp TimeOf(DeltaId id) => _closures.TryGetValue(id, out var applied) ? applied.Time : default;
 
     /// <summary>Null when the delta is valid; <paramref name="adminAtPast"/> must be <c>Admin.At(past)</c> (passed in so it is folded once per delta).</summary>
     public string? Check(DeltaHeader h, VersionVector past, AdminState adminAtPast, DeltaOp op) => DeltaRules.Check(this, h, past, adminAtPast, op);
@@ -76,8 +76,7 @@ public sealed partial class WorkspaceState
             default:
                 throw new ArgumentException("unknown operation " + op.Kind, nameof(op));
         }
-        _closures[h.Id] = past.With(h.Id);
-        _times[h.Id] = h.Time;
+        _closures[h.Id] = (past.With(h.Id), h.Time);
         _applied = _applied.With(h.Id);
         AppliedCount++;
     }
