@@ -139,6 +139,10 @@ public sealed partial class Replica
         {
             replica._nextSeq = r.VarUInt("next seq");
             var count = r.Count(ImageLimits.MaxItems, "image log");
+            // Sized for the count, but never beyond what the bytes left could hold (24 each at least: kind, id, op, length).
+            var capacity = Math.Min(count, r.Remaining / 24);
+            replica._log.EnsureCapacity(capacity);
+            replica._order.EnsureCapacity(capacity);
             for (var i = 0; i < count; i++)
             {
                 var logged = ReadLogged(ref r);

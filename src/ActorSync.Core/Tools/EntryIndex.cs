@@ -13,8 +13,11 @@ namespace ActorSync.Core.Tools;
 /// </summary>
 internal sealed class EntryIndex
 {
-    private readonly Dictionary<DeltaId, Entry> _byId = [];
+    private readonly Dictionary<DeltaId, Entry> _byId;
     private readonly SortedDictionary<DeviceId, List<Entry>> _byDevice = [];
+
+    /// <param name="capacity">Entries expected (an image says how many it holds): the table is not grown and copied on the way.</param>
+    public EntryIndex(int capacity = 0) => _byId = new Dictionary<DeltaId, Entry>(capacity);
 
     public int Count => _byId.Count;
 

@@ -37,8 +37,9 @@ public sealed partial class EntryTool
     /// </summary>
     internal static EntryTool ReadImage(ref WireReader r, Func<DeltaId, bool> isApplied)
     {
-        var tool = new EntryTool();
         var count = r.Count(ImageLimits.MaxItems, "entries");
+        // Sized for the count, but never beyond what the bytes left could hold (51 each at least).
+        var tool = new EntryTool(Math.Min(count, r.Remaining / 51));
         DeltaId? previous = null;
         for (var i = 0; i < count; i++)
         {

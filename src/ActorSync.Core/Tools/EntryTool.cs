@@ -41,7 +41,11 @@ public sealed class Entry
 /// </summary>
 public sealed partial class EntryTool
 {
-    private readonly EntryIndex _entries = new();
+    private readonly EntryIndex _entries;
+
+    public EntryTool() : this(0) { }
+
+    private EntryTool(int capacity) => _entries = new EntryIndex(capacity);
 
     public IEnumerable<Entry> All => _entries.Values;
     public Entry? Find(DeltaId id) => _entries.TryGetValue(id, out var entry) ? entry : null;
