@@ -9,9 +9,15 @@ namespace ActorSync.Core.Replication;
 public interface IChunkStore
 {
     /// <summary>Keeps a sealed delta's bytes; they may not be durable until the host flushes the store.</summary>
-    ChunkLocation Append(ReadOnlySpan<byte> sealedBytes);
+    /// <param name="sealedBytes">Final: the store may keep this very array and hand it out from <see cref="Read"/>.</param>
+    /// <param name="sendingSoon">
+    /// The replica authored this delta and its members will be sent it next (an upload's chunks):
+    /// a store may keep the bytes in memory for a while rather than read them back. False for what
+    /// was received, which its author sends, not this replica.
+    /// </param>
+    ChunkLocation Append(byte[] sealedBytes, bool sendingSoon);
 
-    /// <summary>The bytes appended at <paramref name="at"/>, exactly.</summary>
+    /// <summary>The bytes appended at <paramref name="at"/>, exactly; callers must not write into the array.</summary>
     byte[] Read(ChunkLocation at);
 }
 

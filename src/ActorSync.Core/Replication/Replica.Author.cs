@@ -82,7 +82,7 @@ public sealed partial class Replica
         // Kept in memory while unsigned (the store must get the bytes as they will be sent).
         foreach (var d in deltas)
             if (d.Header.Kind == OpKind.StoreChunk && d.Bytes.Length >= StoreChunksFrom && _log.ContainsKey(d.Id))
-                _log[d.Id] = LoggedDelta.InStore(d, _chunks.Append(d.Bytes));
+                _log[d.Id] = LoggedDelta.InStore(d, _chunks.Append(d.Bytes, sendingSoon: true));
     }
 
     public AuthorResult Invite(ContactCard card, Role role, long nowMillis, out Invitation? invitation)

@@ -331,7 +331,8 @@ public sealed partial class Replica
         if (stored == KeepInMemory) return LoggedDelta.Held(delta);
         if (stored is { } at) return LoggedDelta.InStore(delta, at);
         return delta.Header.Kind == OpKind.StoreChunk && delta.Bytes.Length >= StoreChunksFrom
-            ? LoggedDelta.InStore(delta, _chunks.Append(delta.Bytes))
+            // Its own (authored alone): sent to the members next, by this replica.
+            ? LoggedDelta.InStore(delta, _chunks.Append(delta.Bytes, sendingSoon: delta.Header.Device == _device.Id))
             : LoggedDelta.Held(delta);
     }
 

@@ -26,7 +26,7 @@ public static class FileTransfer
     {
         using var whole = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var chunks = new List<FileChunk>();
-        var window = new List<byte[]>();
+        var window = new List<StoreChunk>();
         long size = 0, windowBytes = 0, newBytes = 0;
         var newChunks = 0;
         Task<object>? inFlight = null;
@@ -45,10 +45,11 @@ public static class FileTransfer
         {
             whole.AppendData(chunk);
             size += chunk.Length;
-            chunks.Add(new FileChunk(SHA256.HashData(chunk), chunk.Length));
+            var op = new StoreChunk(chunk);
+            chunks.Add(new FileChunk(op.Hash, chunk.Length));
             // One version names at most this many chunks (its delta must stay decodable everywhere): stop reading now rather than at the end.
             if (chunks.Count > OpCodec.MaxChunks) throw new PeerRequestException($"the file has more than {OpCodec.MaxChunks} chunks (several GiB)", 413);
-            window.Add(chunk);
+            window.Add(op);
             windowBytes += chunk.Length;
             if (windowBytes < WindowBytes) continue;
             if (!begun)

@@ -386,9 +386,9 @@ internal sealed class CopyableChunkStore : IChunkStore
 {
     private readonly List<byte[]> _chunks = [];
 
-    public ChunkLocation Append(ReadOnlySpan<byte> sealedBytes)
+    public ChunkLocation Append(byte[] sealedBytes, bool sendingSoon)
     {
-        _chunks.Add(sealedBytes.ToArray());
+        _chunks.Add(sealedBytes);
         return new ChunkLocation(_chunks.Count - 1, sealedBytes.Length);
     }
 

@@ -19,12 +19,14 @@ public class ChunkStoreSpecs
     {
         private readonly MemoryChunkStore _inner = new();
         public int Appends { get; private set; }
+        public int AppendsSendingSoon { get; private set; }
         public int Reads { get; private set; }
 
-        public ChunkLocation Append(ReadOnlySpan<byte> sealedBytes)
+        public ChunkLocation Append(byte[] sealedBytes, bool sendingSoon)
         {
             Appends++;
-            return _inner.Append(sealedBytes);
+            if (sendingSoon) AppendsSendingSoon++;
+            return _inner.Append(sealedBytes, sendingSoon);
         }
 
         public byte[] Read(ChunkLocation at)
@@ -48,6 +50,8 @@ public class ChunkStoreSpecs
 
         // Only the chunk went to the store; its log entry holds no bytes, and downloads read them back.
         Assert.Equal(1, annStore.Appends);
+        // Its author sends it next: the store may keep it at hand.
+        Assert.Equal(1, annStore.AppendsSendingSoon);
         var entry = owner.Logged(stored.Last.Id)!;
         Assert.Null(entry.InMemory);
         Assert.Equal(stored.Last.Bytes.Length, entry.Length);
@@ -61,6 +65,7 @@ public class ChunkStoreSpecs
         foreach (var d in owner.Log) joined.Receive(Forge.OverTheWire(d));
         Assert.Equal(owner.State.StateHash(), joined.State.StateHash());
         Assert.Equal(1, bobStore.Appends);
+        Assert.Equal(0, bobStore.AppendsSendingSoon);
         // The same bytes again are a duplicate, other bytes under the id a replay: told by the digest, no read.
         var reads = bobStore.Reads;
         Assert.Equal(ReceiveStatus.Duplicate, joined.Receive(Forge.OverTheWire(stored.Last))[0].Status);
@@ -70,7 +75,7 @@ public class ChunkStoreSpecs
 
         // Recovery from where the store holds it appends nothing; a delta recovered without a place stays in memory.
         var recoveredStore = new CountingStore();
-        var at = recoveredStore.Append(stored.Last.Bytes);
+        var at = recoveredStore.Append(stored.Last.Bytes, sendingSoon: false);
         using var recovered = Replica.Join(invitation, bob.Account, bob.Device, recoveredStore);
         foreach (var d in owner.Log)
             recovered.Recover(Forge.OverTheWire(d), d.Id == stored.Last.Id ? at : null);

@@ -18,16 +18,18 @@ public static class FileTransferProtocol
     /// <summary>
     /// Chunks in file order, as cut by <see cref="Core.Tools.ContentChunker"/>; each one the workspace
     /// does not hold yet is authored as a StoreChunk delta. Answered (<see cref="ChunksStored"/>) once
-    /// durable: the uploader waits for it before sending more, which is the backpressure.
+    /// durable: the uploader waits for it before sending more, which is the backpressure. Sent as
+    /// the operations themselves: the uploader hashed each one to name it in the version, and the
+    /// actor looks it up and indexes it by that same hash (one SHA-256 pass over the file fewer).
     /// </summary>
-    public sealed record UploadChunks(IReadOnlyList<byte[]> Chunks);
+    public sealed record UploadChunks(IReadOnlyList<StoreChunk> Chunks);
 
     /// <summary>
     /// Stores the last window of chunks (<paramref name="LastChunks"/>, possibly none) and authors the
     /// version, in one write: a small file costs one write and one round trip. Every chunk the version
     /// names must then be in the workspace.
     /// </summary>
-    public sealed record FinishUpload(string Name, long Size, byte[] ContentHash, IReadOnlyList<FileChunk> Chunks, IReadOnlyList<byte[]> LastChunks);
+    public sealed record FinishUpload(string Name, long Size, byte[] ContentHash, IReadOnlyList<FileChunk> Chunks, IReadOnlyList<StoreChunk> LastChunks);
 
     // --- download: OpenDownload, then ReadChunks window by window
 

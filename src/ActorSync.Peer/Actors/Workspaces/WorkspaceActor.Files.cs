@@ -60,7 +60,7 @@ public sealed partial class WorkspaceActor
             ? null : new Refused("not permitted to add files in this workspace", 403);
     }
 
-    private void StoreChunks(IReadOnlyList<byte[]> chunks)
+    private void StoreChunks(IReadOnlyList<StoreChunk> chunks)
     {
         if ((CheckUpload(name: null, out var tool) ?? CheckChunks(chunks)) is { } refused)
         {
@@ -71,11 +71,12 @@ public sealed partial class WorkspaceActor
         CommitDeltas(deltas, rejection is null ? new ChunksStored(deltas.Count, deltas.Sum(d => (long)d.Bytes.Length)) : new Refused(rejection));
     }
 
-    private static Refused? CheckChunks(IReadOnlyList<byte[]> chunks) =>
-        chunks.FirstOrDefault(c => c.Length is 0 or > StoreChunk.MaxSize) is { } bad ? new Refused($"a chunk of {bad.Length} bytes (1 to {StoreChunk.MaxSize})") : null;
+    private static Refused? CheckChunks(IReadOnlyList<StoreChunk> chunks) =>
+        chunks.FirstOrDefault(c => c.Data.Length is 0 or > StoreChunk.MaxSize) is { } bad
+            ? new Refused($"a chunk of {bad.Data.Length} bytes (1 to {StoreChunk.MaxSize})") : null;
 
     /// <summary>Authors a StoreChunk per chunk the workspace does not hold yet, signed together.</summary>
-    private List<SealedDelta> AuthorChunks(ToolId tool, IReadOnlyList<byte[]> chunks, out string? rejection)
+    private List<SealedDelta> AuthorChunks(ToolId tool, IReadOnlyList<StoreChunk> chunks, out string? rejection)
     {
         var stored = _replica!.AuthorMany(tool, FreshChunks(tool, chunks), chunks.Count, _peer.NowMillis);
         rejection = stored.Rejection;
@@ -84,11 +85,12 @@ public sealed partial class WorkspaceActor
 
     /// <summary>
     /// The chunks the workspace does not hold yet, decided as they are authored (the sequence is
-    /// lazy, and authoring applies at once: a repeat within the batch is found too). Each is
-    /// hashed once, here: applying it indexes it by the same hash.
+    /// lazy, and authoring applies at once: a repeat within the batch is found too). Each chunk
+    /// carries the hash it was named by (computed from its data, once): the lookup here and the
+    /// index on apply use it.
     /// </summary>
-    private IEnumerable<DeltaOp> FreshChunks(ToolId tool, IEnumerable<byte[]> chunks) =>
-        chunks.Select(data => new StoreChunk(data)).Where(chunk => _replica!.State.FilesOf(tool)?.ChunkDelta(chunk.Hash) is null);
+    private IEnumerable<DeltaOp> FreshChunks(ToolId tool, IEnumerable<StoreChunk> chunks) =>
+        chunks.Where(chunk => _replica!.State.FilesOf(tool)?.ChunkDelta(chunk.Hash) is null);
 
     /// <param name="wholeFile">Answer <see cref="Authored"/>, as to <see cref="PutFileContent"/>, rather than <see cref="UploadFinished"/>.</param>
     private void FinishFile(FinishUpload finish, bool wholeFile = false)
@@ -129,8 +131,8 @@ public sealed partial class WorkspaceActor
     /// <summary>A whole small file in one message: cut and stored as an upload would be, in one write.</summary>
     private void PutFile(PutFileContent put)
     {
-        var cuts = ContentChunker.Split(put.Content).Select(c => put.Content.AsSpan(c.Offset, c.Length).ToArray()).ToList();
-        var chunks = cuts.Select(c => new FileChunk(SHA256.HashData(c), c.Length)).ToList();
+        var cuts = ContentChunker.Split(put.Content).Select(c => new StoreChunk(put.Content.AsSpan(c.Offset, c.Length).ToArray())).ToList();
+        var chunks = cuts.Select(c => new FileChunk(c.Hash, c.Data.Length)).ToList();
         FinishFile(new FinishUpload(put.Name, put.Content.Length, SHA256.HashData(put.Content), chunks, cuts), wholeFile: true);
     }
 

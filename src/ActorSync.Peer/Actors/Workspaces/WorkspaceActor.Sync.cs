@@ -70,6 +70,8 @@ public sealed partial class WorkspaceActor
             case InboundFrame:
                 return true;
             case AntiEntropyTick:
+                // Whatever was sent from memory by now was sent; what a member still lacks is read from the pack.
+                _chunks.ForgetRecent();
                 CheckDormant();
                 if (_dormant) return true;
                 Entered();
