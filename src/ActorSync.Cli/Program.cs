@@ -2,8 +2,8 @@ using System.Runtime.InteropServices;
 using ActorSync.Cli.Commands;
 using ActorSync.Cli.Hosting;
 
-// A relay executes itself again with a bigger gen-0 budget first (see Gen0Budget).
-Gen0Budget.Apply(args);
+// A relay executes itself again with GC settings of its own first (see RelayGc).
+RelayGc.Apply(args);
 
 // The `actorsync` executable: the first SIGINT or SIGTERM cancels the running verb (the peer stops
 // cleanly, watch ends, a transfer is abandoned without a partial file); a second one kills the process

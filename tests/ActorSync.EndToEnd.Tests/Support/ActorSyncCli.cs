@@ -49,9 +49,9 @@ public static class ActorSyncCli
         foreach (var arg in args) info.ArgumentList.Add(arg);
         info.Environment.Remove("ACTORSYNC_HOME");
         info.Environment.Remove("ACTORSYNC_PEER_CONFIG");
-        // A relay sets its gen-0 budget itself (Gen0Budget) unless one is given: never inherited from the test run.
-        info.Environment.Remove("DOTNET_GCgen0size");
-        info.Environment.Remove("COMPlus_GCgen0size");
+        // A relay sets its GC settings itself (RelayGc) unless given: never inherited from the test run.
+        foreach (var name in new[] { "DOTNET_GCgen0size", "COMPlus_GCgen0size", "DOTNET_GCLOHThreshold", "COMPlus_GCLOHThreshold" })
+            info.Environment.Remove(name);
         info.Environment["DOTNET_NOLOGO"] = "1";
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         return info;

@@ -4,35 +4,60 @@ using System.Text;
 namespace ActorSync.Cli.Hosting;
 
 /// <summary>
-/// A relay node (<c>actorsync relay</c>) runs with a gen-0 allocation budget of <see cref="Budget"/>.
-/// By default the GC collects gen 0 after a few MiB: a relay taking envelopes collected hundreds of
-/// times a second, and every envelope it had just buffered survived each collection (measured with
-/// `bench relay`, three interleaved pairs: 19.1-22.2k envelopes/s and 665-810 MiB holding 1,000,000,
-/// against 27.6-29.7k/s and 644-649 MiB with 64 MiB). Peers are left alone: the whole bench with
-/// the budget on every process showed no gain for them and a peer holding 1,000 workspaces at 226
-/// MiB instead of 182. The budget is read from the environment only (DOTNET_GCgen0size has no
-/// runtimeconfig.json name), before any managed code runs; so the relay executes itself again,
-/// once, with it set: same process id, arguments, open standard streams, nothing started yet. An
-/// operator's own setting wins (DOTNET_GCgen0size=0 restores the runtime's default).
+/// A relay node (<c>actorsync relay</c>) runs with GC settings of its own, which the executable's
+/// runtimeconfig (peers' settings) cannot give one verb alone:
+/// <list type="bullet">
+/// <item>A gen-0 allocation budget of <see cref="Budget"/>. By default the GC collects gen 0 after
+/// a few MiB: a relay taking envelopes collected hundreds of times a second, and every envelope it
+/// had just buffered survived each collection (measured with `bench relay`, three interleaved
+/// pairs: 19.1-22.2k envelopes/s and 665-810 MiB holding 1,000,000, against 27.6-29.7k/s and
+/// 644-649 MiB with 64 MiB). Peers are left alone: the whole bench with the budget on every process
+/// showed no gain for them and a peer holding 1,000 workspaces at 226 MiB instead of 182.</item>
+/// <item>The runtime's default large-object threshold (85,000 bytes), where the runtimeconfig
+/// raises it for peers (ActorSync.Cli.csproj): with the raised one a relay took 27.5-28.3k
+/// envelopes/s and held 1,000,000 in 705-720 MiB, against 28.8-29.9k/s and 660-663 MiB.</item>
+/// </list>
+/// Both are read before any managed code runs (DOTNET_GCgen0size from the environment only), so
+/// the relay executes itself again, once, with them set: same process id, arguments, open standard
+/// streams, nothing started yet. An operator's own setting of either wins (DOTNET_GCgen0size=0
+/// restores the runtime's default budget; one set stops the exec, and the relay then runs with the
+/// runtimeconfig's threshold).
 /// </summary>
-internal static class Gen0Budget
+internal static class RelayGc
 {
     public const string Variable = "DOTNET_GCgen0size";
 
     /// <summary>64 MiB, in the hexadecimal the runtime reads GC settings in.</summary>
     public const string Budget = "4000000";
 
-    /// <summary>The verb that gets the budget.</summary>
+    public const string ThresholdVariable = "DOTNET_GCLOHThreshold";
+
+    /// <summary>85,000 bytes (the runtime's own default), in hexadecimal.</summary>
+    public const string DefaultThreshold = "14C08";
+
+    /// <summary>The verb that gets the settings.</summary>
     private const string Relay = "relay";
 
     private static readonly byte[][] Settings = [Encoding.ASCII.GetBytes(Variable + "="), Encoding.ASCII.GetBytes("COMPlus_GCgen0size=")];
 
+    private static readonly byte[][] ThresholdSettings =
+        [Encoding.ASCII.GetBytes(ThresholdVariable + "="), Encoding.ASCII.GetBytes("COMPlus_GCLOHThreshold=")];
+
     /// <summary>
-    /// Whether to execute again: the relay, and neither spelling of the setting in its environment
+    /// Whether to execute again: the relay, and neither spelling of the budget in its environment
     /// (names compared as the runtime reads them, case-sensitively).
     /// </summary>
     public static bool Wanted(IReadOnlyList<string> args, IEnumerable<byte[]> environment) =>
         args.Count > 0 && args[0] == Relay && !environment.Any(e => Settings.Any(s => e.AsSpan().StartsWith(s)));
+
+    /// <summary>The environment the relay executes itself with: the one it has, plus each setting the operator did not give.</summary>
+    public static List<byte[]> WithSettings(IReadOnlyList<byte[]> environment)
+    {
+        var with = new List<byte[]>(environment) { Encoding.ASCII.GetBytes(Variable + "=" + Budget) };
+        if (!environment.Any(e => ThresholdSettings.Any(s => e.AsSpan().StartsWith(s))))
+            with.Add(Encoding.ASCII.GetBytes(ThresholdVariable + "=" + DefaultThreshold));
+        return with;
+    }
 
     /// <summary>The entries of a NUL-separated block (/proc/self/cmdline, /proc/self/environ), bytes as they are.</summary>
     public static List<byte[]> Entries(ReadOnlySpan<byte> block)
@@ -49,7 +74,7 @@ internal static class Gen0Budget
     }
 
     /// <summary>
-    /// Executes this process again with the budget when <see cref="Wanted"/>; returns only if it
+    /// Executes this process again with the settings when <see cref="Wanted"/>; returns only if it
     /// does not (or cannot). The arguments and environment are the bytes the process was started
     /// with (not decoded and encoded again), and the image is /proc/self/exe itself: the file this
     /// process runs, even if its path was replaced meanwhile. Side effects of executing an already
@@ -71,9 +96,8 @@ internal static class Gen0Budget
             return;
         }
         if (argv.Count == 0 || !Wanted(args, environment)) return;
-        environment.Add(Encoding.ASCII.GetBytes(Variable + "=" + Budget));
         ReleaseDiagnosticsPort();
-        var failure = Execute("/proc/self/exe", argv, environment);
+        var failure = Execute("/proc/self/exe", argv, WithSettings(environment));
         // Still here: the runtime's default budget (slower, not wrong).
         Console.Error.WriteLine($"actorsync: could not set {Variable} ({failure}); running with the default GC budget");
     }

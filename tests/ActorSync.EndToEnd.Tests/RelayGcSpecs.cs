@@ -8,16 +8,17 @@ namespace ActorSync.EndToEnd.Tests;
 
 /// <summary>
 /// A relay started the ordinary way (no GC setting in its environment) executes itself again with
-/// the gen-0 budget: the same process (the pid a supervisor knows, its log, its command line) runs
-/// on with DOTNET_GCgen0size set, and works (its diagnostics port too); a peer runs as started.
+/// its GC settings: the same process (the pid a supervisor knows, its log, its command line) runs
+/// on with DOTNET_GCgen0size and the default large-object threshold set, and works (its
+/// diagnostics port too); a peer runs as started, with the runtimeconfig's threshold.
 /// </summary>
 [Collection(PeerProcessesCollection.Name)]
-public sealed class Gen0BudgetSpecs
+public sealed class RelayGcSpecs
 {
     private const string Budget = "DOTNET_GCgen0size=4000000";
 
     [Fact(Timeout = PeerProcessesCollection.TestTimeout)]
-    public async Task A_relay_should_run_with_the_gen0_budget_in_the_process_that_was_started_and_a_peer_without()
+    public async Task A_relay_should_run_with_its_gc_settings_in_the_process_that_was_started_and_a_peer_without()
     {
         await using var cluster = new PeerCluster();
         await using var relay = new RelayProcess("relay", Path.Combine(cluster.Root, "relay"), Path.Combine(cluster.Root, "relay.log"));
@@ -28,7 +29,10 @@ public sealed class Gen0BudgetSpecs
         var relayEnvironment = Environment(relay.Pid, "relay");
         Assert.Single(relayEnvironment, v => v.StartsWith("DOTNET_GCgen0size=", StringComparison.Ordinal));
         Assert.Contains(Budget, relayEnvironment);
-        Assert.DoesNotContain(Environment(ann.Pid, "peer"), v => v.StartsWith("DOTNET_GCgen0size=", StringComparison.Ordinal));
+        Assert.Contains("DOTNET_GCLOHThreshold=14C08", relayEnvironment);
+        var peerEnvironment = Environment(ann.Pid, "peer");
+        Assert.DoesNotContain(peerEnvironment, v => v.StartsWith("DOTNET_GCgen0size=", StringComparison.Ordinal));
+        Assert.DoesNotContain(peerEnvironment, v => v.StartsWith("DOTNET_GCLOHThreshold=", StringComparison.Ordinal));
         // The node started once (the exec comes before anything is printed) and serves from the process started.
         Assert.Single(Regex.Matches(relay.ReadLog(), @"\nrelay address: "));
         Assert.True(relay.IsRunning);
