@@ -133,10 +133,9 @@ internal sealed partial class BenchPeer : IAsyncDisposable
         {
             try
             {
-                await foreach (var data in api.EventsAsync("v1/watch?ws=" + Uri.EscapeDataString(ws), ct))
+                await foreach (var data in api.EventsAsync("v1/watch?ws=" + Uri.EscapeDataString(ws), ct, opened: () => started.TrySetResult()))
                 {
                     var now = System.Diagnostics.Stopwatch.GetTimestamp();
-                    started.TrySetResult();
                     var alert = JsonSerializer.Deserialize<AlertView>(data, ApiJson.Wire);
                     if (alert?.Text.Contains("added an entry", StringComparison.Ordinal) == true) arrivals.Writer.TryWrite(now);
                 }
@@ -147,12 +146,13 @@ internal sealed partial class BenchPeer : IAsyncDisposable
             }
             finally
             {
+                started.TrySetException(new IOException("the alert stream ended before it opened"));
                 arrivals.Writer.TryComplete();
                 api.Dispose();
             }
         }, CancellationToken.None);
-        // The stream is open once its first heartbeat or alert arrives; give it a moment, then go on.
-        await Task.WhenAny(started.Task, Task.Delay(TimeSpan.FromSeconds(2), ct));
+        // Subscribed once the response headers are in (a refused or broken stream throws here).
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30), ct);
         return arrivals.Reader;
     }
 

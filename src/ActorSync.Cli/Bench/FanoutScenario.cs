@@ -20,6 +20,7 @@ internal static class FanoutScenario
         progress($"{members} members joined");
         var streams = new List<ChannelReader<long>>();
         foreach (var p in peers.Skip(1)) streams.Add(await p.WatchEntriesAsync(ws, ct));
+        progress($"watching {streams.Count} members");
 
         var samples = scale.Of(30, 5);
         var lastArrivals = new List<double>();
@@ -33,6 +34,7 @@ internal static class FanoutScenario
             lastArrivals.Add(Stopwatch.GetElapsedTime(sent, arrivals.Max()).TotalMilliseconds);
             firstArrivals.Add(Stopwatch.GetElapsedTime(sent, arrivals.Min()).TotalMilliseconds);
         }
+        progress($"{samples} samples, all applied in ms: {string.Join(" ", lastArrivals.Order().Select(ms => ms.ToString("F0", System.Globalization.CultureInfo.InvariantCulture)))}");
         return
         [
             // How the time spreads: the first member applies early, the rest wait for CPU (one process per member on two cores).

@@ -115,11 +115,13 @@ internal sealed class PeerApiClient : IDisposable
     }
 
     /// <summary>The data of each server-sent event of <paramref name="route"/> until the server ends the stream.</summary>
-    public async IAsyncEnumerable<string> EventsAsync(string route, [EnumeratorCancellation] CancellationToken ct)
+    /// <param name="opened">Called once the response headers are in: the peer subscribes before it answers, so every event from then on comes.</param>
+    public async IAsyncEnumerable<string> EventsAsync(string route, [EnumeratorCancellation] CancellationToken ct, Action? opened = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, route);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
         using var response = await Send(request, HttpCompletionOption.ResponseHeadersRead, ct, ct);
+        opened?.Invoke();
         await using var stream = await response.Content.ReadAsStreamAsync(ct);
         await using var events = SseReader.ReadAsync(stream, ct).GetAsyncEnumerator(ct);
         while (true)
