@@ -28,15 +28,31 @@ public sealed class RelayGcSpecs
     [InlineData("COMPlus_GCgen0size=1000000")]
     public void An_operators_own_setting_should_win(string setting)
     {
-        // Also what stops the executed process from executing itself again.
-        Assert.False(RelayGc.Wanted(["relay"], [.. Plain, Ascii(setting)]));
+        // Both given (also what stops the executed process from executing itself again): no exec.
+        Assert.False(RelayGc.Wanted(["relay"], [.. Plain, Ascii(setting), Ascii("DOTNET_GCLOHThreshold=14C08")]));
+        // Only the budget given: still executed, for the threshold, and the budget is kept as given.
+        Assert.True(RelayGc.Wanted(["relay"], [.. Plain, Ascii(setting)]));
+        var environment = RelayGc.WithSettings([.. Plain, Ascii(setting)]).Select(Encoding.ASCII.GetString).ToList();
+        Assert.Contains(setting, environment);
+        Assert.Single(environment, e => e.Contains("GCgen0size=", StringComparison.Ordinal));
+        Assert.Contains("DOTNET_GCLOHThreshold=14C08", environment);
+    }
+
+    [Fact]
+    public void The_restored_threshold_should_be_the_runtimes_default_and_the_peers_one_above_a_sealed_chunk()
+    {
+        Assert.Equal(85_000, Convert.ToInt32(RelayGc.DefaultThreshold, 16));
+        using var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "actorsync.runtimeconfig.json")));
+        var peers = config.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties").GetProperty("System.GC.LOHThreshold").GetInt32();
+        // A 256 KiB chunk sealed with a tree proof of depth 4, signature and header stays under it.
+        Assert.InRange(peers, ActorSync.Core.Tools.ContentChunker.MaxSize + 4096, 1024 * 1024);
     }
 
     [Fact]
     public void Another_spelling_of_the_name_should_not_count_as_the_setting()
     {
         // The runtime reads the name case-sensitively: a lower-case one sets nothing, so the budget is still wanted.
-        Assert.True(RelayGc.Wanted(["relay"], [.. Plain, Ascii("dotnet_gcgen0size=0"), Ascii("X_DOTNET_GCgen0size=0")]));
+        Assert.True(RelayGc.Wanted(["relay"], [.. Plain, Ascii("dotnet_gcgen0size=0"), Ascii("X_DOTNET_GCgen0size=0"), Ascii("DOTNET_GCLOHThreshold=14C08")]));
     }
 
     [Fact]

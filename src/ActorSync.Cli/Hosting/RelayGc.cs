@@ -18,10 +18,9 @@ namespace ActorSync.Cli.Hosting;
 /// envelopes/s and held 1,000,000 in 705-720 MiB, against 28.8-29.9k/s and 660-663 MiB.</item>
 /// </list>
 /// Both are read before any managed code runs (DOTNET_GCgen0size from the environment only), so
-/// the relay executes itself again, once, with them set: same process id, arguments, open standard
-/// streams, nothing started yet. An operator's own setting of either wins (DOTNET_GCgen0size=0
-/// restores the runtime's default budget; one set stops the exec, and the relay then runs with the
-/// runtimeconfig's threshold).
+/// the relay executes itself again, once, with those it lacks set: same process id, arguments,
+/// open standard streams, nothing started yet. An operator's own setting of either wins
+/// (DOTNET_GCgen0size=0 restores the runtime's default budget); with both given there is no exec.
 /// </summary>
 internal static class RelayGc
 {
@@ -44,20 +43,23 @@ internal static class RelayGc
         [Encoding.ASCII.GetBytes(ThresholdVariable + "="), Encoding.ASCII.GetBytes("COMPlus_GCLOHThreshold=")];
 
     /// <summary>
-    /// Whether to execute again: the relay, and neither spelling of the budget in its environment
-    /// (names compared as the runtime reads them, case-sensitively).
+    /// Whether to execute again: the relay, lacking either setting in its environment (in either
+    /// spelling; names compared as the runtime reads them, case-sensitively). The executed process
+    /// has both, so it does not execute again.
     /// </summary>
-    public static bool Wanted(IReadOnlyList<string> args, IEnumerable<byte[]> environment) =>
-        args.Count > 0 && args[0] == Relay && !environment.Any(e => Settings.Any(s => e.AsSpan().StartsWith(s)));
+    public static bool Wanted(IReadOnlyList<string> args, IReadOnlyList<byte[]> environment) =>
+        args.Count > 0 && args[0] == Relay && (!Has(environment, Settings) || !Has(environment, ThresholdSettings));
 
     /// <summary>The environment the relay executes itself with: the one it has, plus each setting the operator did not give.</summary>
     public static List<byte[]> WithSettings(IReadOnlyList<byte[]> environment)
     {
-        var with = new List<byte[]>(environment) { Encoding.ASCII.GetBytes(Variable + "=" + Budget) };
-        if (!environment.Any(e => ThresholdSettings.Any(s => e.AsSpan().StartsWith(s))))
-            with.Add(Encoding.ASCII.GetBytes(ThresholdVariable + "=" + DefaultThreshold));
+        var with = new List<byte[]>(environment);
+        if (!Has(environment, Settings)) with.Add(Encoding.ASCII.GetBytes(Variable + "=" + Budget));
+        if (!Has(environment, ThresholdSettings)) with.Add(Encoding.ASCII.GetBytes(ThresholdVariable + "=" + DefaultThreshold));
         return with;
     }
+
+    private static bool Has(IReadOnlyList<byte[]> environment, byte[][] spellings) => environment.Any(e => spellings.Any(s => e.AsSpan().StartsWith(s)));
 
     /// <summary>The entries of a NUL-separated block (/proc/self/cmdline, /proc/self/environ), bytes as they are.</summary>
     public static List<byte[]> Entries(ReadOnlySpan<byte> block)
@@ -98,8 +100,8 @@ internal static class RelayGc
         if (argv.Count == 0 || !Wanted(args, environment)) return;
         ReleaseDiagnosticsPort();
         var failure = Execute("/proc/self/exe", argv, WithSettings(environment));
-        // Still here: the runtime's default budget (slower, not wrong).
-        Console.Error.WriteLine($"actorsync: could not set {Variable} ({failure}); running with the default GC budget");
+        // Still here: the runtime's default budget and the peers' threshold (slower, not wrong).
+        Console.Error.WriteLine($"actorsync: could not set {Variable} and {ThresholdVariable} ({failure}); running with the default GC budget");
     }
 
     /// <summary>

@@ -158,7 +158,7 @@ public sealed partial class Replica
         // Trusted: this replica seals it with its own device key (signed now, or with its tree
         // before AuthorMany returns), so checking the signature (~35 us, a third of a member's
         // verifications with three members writing) proves nothing; every member verifies it.
-        var outcome = Receive(sealedDelta, trusted: true, stored: tree is null ? null : KeepInMemory, opened: applied);
+        var outcome = Receive(sealedDelta, trusted: true, stored: tree is null ? StoreOwn : KeepInMemory, opened: applied);
         if (outcome[0].Status != ReceiveStatus.Applied)
             throw new InvalidOperationException($"own delta not applied: {outcome[0].Status} {outcome[0].Reason}");
         return new AuthorResult([sealedDelta], null);

@@ -46,6 +46,9 @@ public sealed partial class Replica
     /// <summary>Marks a recovered delta that has no place in the chunk store: keep it in memory.</summary>
     private static readonly ChunkLocation KeepInMemory = new(-1, -1);
 
+    /// <summary>A delta this replica authored alone: file content goes to the store as for any delta, marked as sent to the members next.</summary>
+    private static readonly ChunkLocation StoreOwn = new(-2, -2);
+
     /// <param name="verdict">The signature check's result if it was already made (ReceiveAll), used where this delta's signature is checked early.</param>
     /// <param name="opened">The operation sealed in the delta, when the caller sealed it itself (its author): not decrypted again.</param>
     private List<ReceiveOutcome> Receive(SealedDelta delta, bool trusted, ChunkLocation? stored, bool? verdict = null, DeltaOp? opened = null)
@@ -329,10 +332,10 @@ public sealed partial class Replica
     private LoggedDelta ToLog(SealedDelta delta, ChunkLocation? stored)
     {
         if (stored == KeepInMemory) return LoggedDelta.Held(delta);
-        if (stored is { } at) return LoggedDelta.InStore(delta, at);
+        var own = stored == StoreOwn;
+        if (!own && stored is { } at) return LoggedDelta.InStore(delta, at);
         return delta.Header.Kind == OpKind.StoreChunk && delta.Bytes.Length >= StoreChunksFrom
-            // Its own (authored alone): sent to the members next, by this replica.
-            ? LoggedDelta.InStore(delta, _chunks.Append(delta.Bytes, sendingSoon: delta.Header.Device == _device.Id))
+            ? LoggedDelta.InStore(delta, _chunks.Append(delta.Bytes, sendingSoon: own))
             : LoggedDelta.Held(delta);
     }
 

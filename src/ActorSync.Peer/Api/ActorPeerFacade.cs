@@ -176,18 +176,31 @@ public sealed partial class ActorPeerFacade : IPeerFacade
     public Task<IReadOnlyList<FileInfoView>> FilesAsync(string workspace, CancellationToken ct) =>
         AskWorkspace<IReadOnlyList<FileInfoView>>(workspace, new GetFiles(), ct);
 
-    public async IAsyncEnumerable<AlertView> WatchAsync(string? workspace, [EnumeratorCancellation] CancellationToken ct)
+    public async Task<IAsyncEnumerable<AlertView>> WatchAsync(string? workspace, CancellationToken ct)
     {
         // An unknown workspace fails here, before the stream starts, so the API can answer 404.
         if (workspace is not null) await ShowWorkspaceAsync(workspace, ct).ConfigureAwait(false);
         var channel = Channel.CreateBounded<AlertView>(new BoundedChannelOptions(1024) { FullMode = BoundedChannelFullMode.DropOldest });
         var bridge = _system.ActorOf(Props.Create(() => new AlertBridge(channel.Writer, workspace)));
+        // Subscribed here rather than in the bridge's PreStart (which runs later, on another thread):
+        // what is published from now on is in its mailbox, so the caller's "subscribed" is true.
+        _system.EventStream.Subscribe(bridge, typeof(Alert));
+        _system.EventStream.Subscribe(bridge, typeof(PresenceProtocol.PresenceChanged));
+        // Stopped when the watcher leaves, whether or not it ever read.
+        var registration = ct.Register(() => _system.Stop(bridge));
+        return Read(channel.Reader, bridge, registration, ct);
+    }
+
+    private async IAsyncEnumerable<AlertView> Read(ChannelReader<AlertView> alerts, IActorRef bridge, CancellationTokenRegistration registration,
+        [EnumeratorCancellation] CancellationToken ct)
+    {
         try
         {
-            await foreach (var alert in channel.Reader.ReadAllAsync(ct).ConfigureAwait(false)) yield return alert;
+            await foreach (var alert in alerts.ReadAllAsync(ct).ConfigureAwait(false)) yield return alert;
         }
         finally
         {
+            await registration.DisposeAsync().ConfigureAwait(false);
             _system.Stop(bridge);
         }
     }
@@ -204,7 +217,7 @@ public sealed partial class ActorPeerFacade : IPeerFacade
         }
     }
 
-    /// <summary>Copies alerts and presence changes from the event stream into one watcher's channel.</summary>
+    /// <summary>Copies alerts and presence changes from the event stream (subscribed by <see cref="WatchAsync"/>) into one watcher's channel.</summary>
     private sealed class AlertBridge : UntypedActor
     {
         private readonly ChannelWriter<AlertView> _writer;
@@ -216,13 +229,11 @@ public sealed partial class ActorPeerFacade : IPeerFacade
             _workspace = workspace;
         }
 
-        protected override void PreStart()
+        protected override void PostStop()
         {
-            Context.System.EventStream.Subscribe(Self, typeof(Alert));
-            Context.System.EventStream.Subscribe(Self, typeof(PresenceProtocol.PresenceChanged));
+            Context.System.EventStream.Unsubscribe(Self);
+            _writer.TryComplete();
         }
-
-        protected override void PostStop() => _writer.TryComplete();
 
         protected override void OnReceive(object message)
         {

@@ -20,12 +20,12 @@ internal static class AlertStream
         // The server's own stop ends streams too: Kestrel would otherwise wait for them until its shutdown timeout.
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, stopping);
         var ct = cts.Token;
-        var alerts = facade.WatchAsync(workspace, ct).GetAsyncEnumerator(ct);
+        // Subscribed before answering, so every alert after the client sees the headers is
+        // delivered, and a refusal (an unknown workspace) is still a 4xx.
+        var alerts = (await facade.WatchAsync(workspace, ct)).GetAsyncEnumerator(ct);
         Task<bool>? next = null;
         try
         {
-            // Subscribe before answering, so every alert after the client sees the headers is
-            // delivered, and a refusal the facade makes at once (an unknown workspace) is still a 4xx.
             next = alerts.MoveNextAsync().AsTask();
             if (next.IsFaulted) await next;
 

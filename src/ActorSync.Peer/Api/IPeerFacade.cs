@@ -48,8 +48,12 @@ public partial interface IPeerFacade
     Task GetFileAsync(string workspace, string name, Stream destination, CancellationToken ct);
     Task<IReadOnlyList<FileInfoView>> FilesAsync(string workspace, CancellationToken ct);
 
-    /// <summary>Alerts as they happen (new entries, files, chat, members, presence, conflicts, rejected deltas).</summary>
-    IAsyncEnumerable<AlertView> WatchAsync(string? workspace, CancellationToken ct);
+    /// <summary>
+    /// Subscribes to alerts as they happen (new entries, files, chat, members, presence, conflicts,
+    /// rejected deltas); fails for an unknown workspace. Every alert from when the task completes
+    /// is in the stream, which ends when <paramref name="ct"/> is cancelled or its enumerator is disposed.
+    /// </summary>
+    Task<IAsyncEnumerable<AlertView>> WatchAsync(string? workspace, CancellationToken ct);
 }
 
 /// <summary>A refused or failed request, with a message for the user (never secrets or content).</summary>

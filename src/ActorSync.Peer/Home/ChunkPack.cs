@@ -20,7 +20,11 @@ namespace ActorSync.Peer.Home;
 /// </remarks>
 public sealed class ChunkPack : IChunkStore, IDisposable
 {
-    /// <summary>At most this many bytes of recent appends are kept: the members' send windows (4 x 1 MiB each) and an upload window ahead.</summary>
+    /// <summary>
+    /// At most this many bytes of recent appends are kept: a member's send window as shipped
+    /// (actorsync.peer.max-batches-in-flight x max-batch-bytes, 4 x 1 MiB) and upload windows
+    /// (FileTransfer.WindowBytes, 2 MiB) authored meanwhile. Larger settings only mean more reads from the file.
+    /// </summary>
     public const int RecentLimit = 8 * 1024 * 1024;
 
     private readonly string _path;

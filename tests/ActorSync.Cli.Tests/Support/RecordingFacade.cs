@@ -113,10 +113,15 @@ internal sealed class RecordingFacade : IPeerFacade
     public Task<IReadOnlyList<FileInfoView>> FilesAsync(string workspace, CancellationToken ct) =>
         Answer<IReadOnlyList<FileInfoView>>([new FileInfoView("docs/plan.txt", 1536, new string('b', 64), "Ann", 2, false, true)], [workspace]);
 
-    public async IAsyncEnumerable<AlertView> WatchAsync(string? workspace, [EnumeratorCancellation] CancellationToken ct)
+    public Task<IAsyncEnumerable<AlertView>> WatchAsync(string? workspace, CancellationToken ct)
     {
         Record([workspace]);
         ThrowIfFailing();
+        return Task.FromResult(Stream(workspace, ct));
+    }
+
+    private async IAsyncEnumerable<AlertView> Stream(string? workspace, [EnumeratorCancellation] CancellationToken ct)
+    {
         WatchStarted.TrySetResult(workspace);
         try
         {

@@ -84,4 +84,29 @@ public class ChunkStoreSpecs
         Assert.Equal(owner.State.StateHash(), recovered.State.StateHash());
         Assert.Equal(data, recovered.ReadChunk(files, SHA256.HashData(data)));
     }
+
+    [Fact]
+    public void Chunks_authored_together_should_reach_the_store_signed_and_marked_as_sent_next()
+    {
+        using var ann = new TestMember("ann");
+        using var bob = new TestMember("bob");
+        var now = 1_700_000_000_000L;
+        var store = new CountingStore();
+        using var owner = FilesWorkspace.Create(ann, bob, store, ref now, out var files, out var invitation);
+        var chunks = Enumerable.Range(0, 3).Select(_ => new StoreChunk(RandomNumberGenerator.GetBytes(20_000))).ToList();
+
+        var stored = owner.AuthorMany(files, chunks, chunks.Count, now += 7);
+
+        Assert.Null(stored.Rejection);
+        Assert.Equal(3, store.Appends);
+        Assert.Equal(3, store.AppendsSendingSoon);
+        // What the store holds is the delta as sent: signed (its tree's proof and signature filled
+        // in), so a member verifies and applies what is read back from it.
+        foreach (var d in stored.Deltas)
+            Assert.Equal(d.Bytes, owner.BytesOf(owner.Logged(d.Id)!));
+        using var joined = Replica.Join(invitation, bob.Account, bob.Device);
+        var outcomes = owner.Log.SelectMany(d => joined.Receive(Forge.OverTheWire(d))).ToList();
+        Assert.DoesNotContain(outcomes, o => o.Status is ReceiveStatus.Dropped or ReceiveStatus.Rejected);
+        Assert.Equal(owner.State.StateHash(), joined.State.StateHash());
+    }
 }

@@ -189,8 +189,8 @@ public sealed partial class WorkspaceActor
                 frame = NewBatch();
                 bytes = 0;
             }
-            // File content is read from the chunk pack here, a window of batches at a time; a fresh
-            // array from the pack is wrapped, not copied.
+            // File content is read from the chunk pack here, a window of batches at a time (what this
+            // device just authored, from the pack's memory); either array is final, and wrapped, not copied.
             if (ReadLogged(delta) is not { } sealedBytes) continue;
             frame.Deltas.Deltas.Add(sealedBytes);
             bytes += delta.Length;
