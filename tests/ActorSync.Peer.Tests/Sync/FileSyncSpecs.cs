@@ -116,6 +116,26 @@ public class FileSyncSpecs(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task An_upload_should_be_held_in_memory_at_its_author_only_until_an_anti_entropy_tick_and_never_at_the_receiver()
+    {
+        await using var ann = await TestPeer.StartAsync("ann");
+        await using var bob = await TestPeer.StartAsync("bob");
+        var ws = await SharedWorkspaceAsync(ann, bob, Role.Participant);
+        var content = new byte[3 * 1024 * 1024];
+        new Random(20261129).NextBytes(content);
+        await ann.Api.PutFileAsync(ws, "held.bin", new MemoryStream(content), default);
+        await ArrivedAsync(bob, ws, "held.bin", content);
+
+        // What bob received is read from his pack when he needs it; what ann authored is let go on
+        // her next tick (500 ms in tests), not kept for good.
+        Assert.Equal(0, (await LogSizeAsync(bob, ws)).HeldInMemory);
+        await TestPeer.Eventually(async () => (await LogSizeAsync(ann, ws)).HeldInMemory == 0, "ann's pack lets go of the upload");
+        using var read = new MemoryStream();
+        await ann.Api.GetFileAsync(ws, "held.bin", read, default);
+        Assert.Equal(content, read.ToArray());
+    }
+
+    [Fact]
     public async Task A_guest_upload_should_be_refused_before_more_than_a_window_of_content_is_read()
     {
         await using var ann = await TestPeer.StartAsync("ann");

@@ -64,5 +64,6 @@ public static class FileTransferProtocol
 
     public sealed record ChunkData(IReadOnlyList<byte[]> Chunks);
 
-    public sealed record LogSize(int Deltas, long Bytes);
+    /// <param name="HeldInMemory">Bytes of file content the chunk pack keeps in memory: what this device just authored, until the next anti-entropy tick.</param>
+    public sealed record LogSize(int Deltas, long Bytes, long HeldInMemory);
 }

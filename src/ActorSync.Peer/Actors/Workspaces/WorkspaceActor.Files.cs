@@ -172,6 +172,6 @@ public sealed partial class WorkspaceActor
     {
         long bytes = 0;
         for (var i = 0; i < _replica!.LogCount; i++) bytes += _replica.LogAt(i).Length;
-        return new LogSize(_replica.LogCount, bytes);
+        return new LogSize(_replica.LogCount, bytes, _chunks.RecentBytes);
     }
 }
