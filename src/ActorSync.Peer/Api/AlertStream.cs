@@ -22,7 +22,15 @@ internal static class AlertStream
         var ct = cts.Token;
         // Subscribed before answering, so every alert after the client sees the headers is
         // delivered, and a refusal (an unknown workspace) is still a 4xx.
-        var alerts = (await facade.WatchAsync(workspace, ct)).GetAsyncEnumerator(ct);
+        IAsyncEnumerator<AlertView> alerts;
+        try
+        {
+            alerts = (await facade.WatchAsync(workspace, ct)).GetAsyncEnumerator(ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return; // gone (or the server stopping) before the stream started
+        }
         Task<bool>? next = null;
         try
         {
