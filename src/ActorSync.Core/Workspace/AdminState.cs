@@ -68,7 +68,23 @@ public sealed record AdminState(
     public bool Can(AccountId account, ToolId tool, Permission wanted) => (PermissionsOf(account, tool) & wanted) == wanted;
 
     /// <summary>True when the current epoch key is held by someone who is not a member, or a member lacks it: a rotation is due.</summary>
-    public bool NeedsRekey => Created && !Deleted && !EpochRecipients.SetEquals(Members.Keys);
+    public bool NeedsRekey => Created && !Deleted && !HoldersAreMembers();
+
+    // Asked for every delta a member applies and every command an author gives. SetEquals copied
+    // the member ids into a new sorted set each time: ~3% of each member's CPU in a 50-member
+    // workspace (perf, bench fanout). Both are sorted by the same comparer, so the same ids come in
+    // the same order.
+    private bool HoldersAreMembers()
+    {
+        if (EpochRecipients.Count != Members.Count) return false;
+        if (!ReferenceEquals(EpochRecipients.KeyComparer, Members.KeyComparer)) return EpochRecipients.SetEquals(Members.Keys);
+        using var holders = EpochRecipients.GetEnumerator();
+        foreach (var (member, _) in Members)
+        {
+            if (!holders.MoveNext() || Members.KeyComparer.Compare(holders.Current, member) != 0) return false;
+        }
+        return true;
+    }
 
     public AdminState Apply(AdminEvent e) => e.Op switch
     {
